@@ -1,0 +1,1 @@
+//! One adapter per carrier, each in its own folder with the same files.

@@ -1,0 +1,1 @@
+//! What the `floodgate` subcommands do; `main.rs` only parses arguments and dispatches here.

@@ -1,0 +1,1 @@
+//! Typed, layered configuration: file < environment < flags, plus carrier profiles.

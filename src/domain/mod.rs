@@ -1,0 +1,13 @@
+//! Types that are valid by construction: parse at the edge, trust them inside.
+
+mod keyword;
+mod member_status;
+mod message_body;
+mod message_status;
+mod phone_number;
+
+pub use keyword::Keyword;
+pub use member_status::MemberStatus;
+pub use message_body::{Encoding, MessageBody, MessageBodyError};
+pub use message_status::{MessageStatus, UnknownStatus};
+pub use phone_number::{PhoneNumber, PhoneNumberError};

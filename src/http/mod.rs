@@ -1,0 +1,1 @@
+//! The axum server: routes, health and readiness, metrics, errors, graceful shutdown.

@@ -1,0 +1,25 @@
+//! Floodgate: an SMS broadcast delivery engine.
+//!
+//! Members text a leader's number; carriers post those texts here as webhooks;
+//! leaders broadcast to their members through the HTTP API; Floodgate fans each
+//! broadcast out and delivers it through the carriers' APIs without exceeding
+//! their rate limits, without losing work, and without texting anyone who said STOP.
+//!
+//! # Layout
+//! - [`config`]: typed, layered configuration and carrier profiles.
+//! - [`domain`]: phone numbers, message bodies, keywords, statuses — valid by construction.
+//! - [`store`]: persistence on SQLite or PostgreSQL behind one API.
+//! - [`events`]: protobuf events and their envelope.
+//! - [`carriers`]: one adapter per carrier (signatures, webhook parsing, sending).
+//! - [`http`]: the axum server: health, readiness, metrics, errors, shutdown.
+//! - [`telemetry`]: logging setup and every metric name in one place.
+//! - [`commands`]: what the `floodgate` binary's subcommands do.
+
+pub mod carriers;
+pub mod commands;
+pub mod config;
+pub mod domain;
+pub mod events;
+pub mod http;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,6 @@
+//! The integration suite: one binary, real services (PostgreSQL, RabbitMQ, HTTP on loopback).
+//!
+//! Start the services with `scripts/test`; a test that needs one and finds none fails
+//! and says so.
+
+mod support;
