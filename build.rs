@@ -7,7 +7,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ["proto"],
     )?;
     prost_build::Config::new()
-        .extern_path(".google.protobuf", "::prost_types")
         .compile_fds(files)?;
     Ok(())
 }
