@@ -1,0 +1,110 @@
+//! Layering: built-in defaults < TOML file < environment < command-line flags.
+
+use std::path::{Path, PathBuf};
+
+use super::{ConfigError, Settings, Source};
+
+/// Each setting's key in the file, its environment variable and its flag.
+const KEYS: &[(&str, &str, &str)] = &[
+    ("database_url", "DATABASE_URL", "--database-url"),
+    ("amqp_url", "AMQP_URL", "--amqp-url"),
+    ("listen", "FLOODGATE_LISTEN", "--listen"),
+    ("public_url", "FLOODGATE_PUBLIC_URL", "--public-url"),
+    ("carriers_dir", "FLOODGATE_CARRIERS_DIR", "--carriers-dir"),
+    ("log_format", "FLOODGATE_LOG_FORMAT", "--log-format"),
+];
+
+/// Settings given on the command line; they win over everything else.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConfigFlags {
+    /// TOML configuration file (also `FLOODGATE_CONFIG`).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Store URL: sqlite://PATH (default sqlite://floodgate.db) or postgres://... (also `DATABASE_URL`).
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// RabbitMQ URL; unset runs embedded durable queues (also `AMQP_URL`).
+    #[arg(long, global = true, value_name = "URL")]
+    pub amqp_url: Option<String>,
+    /// Address to listen on, HOST:PORT (also `FLOODGATE_LISTEN`; default 127.0.0.1:8080).
+    #[arg(long, global = true, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Base URL carriers call, used to verify signatures (also `FLOODGATE_PUBLIC_URL`).
+    #[arg(long, global = true, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Folder of carrier profiles (also `FLOODGATE_CARRIERS_DIR`; default ./carriers).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub carriers_dir: Option<String>,
+    /// `text` or `json` (also `FLOODGATE_LOG_FORMAT`).
+    #[arg(long, global = true, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+}
+
+impl ConfigFlags {
+    fn get(&self, key: &str) -> Option<&str> {
+        match key {
+            "database_url" => self.database_url.as_deref(),
+            "amqp_url" => self.amqp_url.as_deref(),
+            "listen" => self.listen.as_deref(),
+            "public_url" => self.public_url.as_deref(),
+            "carriers_dir" => self.carriers_dir.as_deref(),
+            "log_format" => self.log_format.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// Loads settings from the process environment and `flags`.
+pub fn load(flags: &ConfigFlags) -> Result<Settings, ConfigError> {
+    load_with(flags, |var| std::env::var(var).ok())
+}
+
+/// Loads settings with an explicit environment, so tests need not touch the process's.
+pub fn load_with(flags: &ConfigFlags, env: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
+    let mut settings = Settings::defaults();
+    let mut public_url_set = false;
+
+    let file = flags.config.clone().or_else(|| env("FLOODGATE_CONFIG").map(PathBuf::from));
+    if let Some(path) = file {
+        for (key, value) in read_file(&path)? {
+            public_url_set |= key == "public_url";
+            settings.apply(&key, &value, &Source::File(path.clone()))?;
+        }
+    }
+    for (key, var, flag) in KEYS {
+        if let Some(value) = env(var) {
+            public_url_set |= *key == "public_url";
+            settings.apply(key, &value, &Source::Env((*var).to_owned()))?;
+        }
+        if let Some(value) = flags.get(key) {
+            public_url_set |= *key == "public_url";
+            settings.apply(key, value, &Source::Flag((*flag).to_owned()))?;
+        }
+    }
+    if !public_url_set {
+        let derived = format!("http://{}", settings.listen);
+        settings.apply("public_url", &derived, &Source::Default)?;
+    }
+    Ok(settings)
+}
+
+/// Reads the flat `key = "value"` pairs of a settings file.
+fn read_file(path: &Path) -> Result<Vec<(String, String)>, ConfigError> {
+    let source = Source::File(path.to_owned());
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::new(source.clone(), "-", format!("cannot read the file: {e}")))?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| ConfigError::new(source.clone(), "-", format!("not valid TOML: {}", e.message())))?;
+    table
+        .into_iter()
+        .map(|(key, value)| match value {
+            toml::Value::String(s) => Ok((key, s)),
+            other => Err(ConfigError::new(
+                source.clone(),
+                key,
+                format!("expected a string, found {}", other.type_str()),
+            )),
+        })
+        .collect()
+}

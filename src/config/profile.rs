@@ -1,0 +1,161 @@
+//! Carrier profiles: one TOML file per carrier account in `carriers/`.
+//!
+//! A profile says which adapter speaks to the carrier, where its API is, which
+//! environment variables hold its credentials, and the limits Floodgate must
+//! never exceed. Any value can be overridden from the environment with
+//! `FLOODGATE_CARRIER_<NAME>__<KEY>[__<SUBKEY>]` (e.g.
+//! `FLOODGATE_CARRIER_TWILIO__LIMITS__RATE_PER_SECOND=50` or
+//! `FLOODGATE_CARRIER_TWILIO__API_BASE=http://127.0.0.1:9000`), so one profile
+//! can point at the real carrier or at the simulator on loopback.
+
+use std::collections::BTreeMap;
+
+use super::{ConfigError, Secret, Source};
+
+/// Adapters that exist; a profile naming another one is a configuration error.
+pub const ADAPTERS: &[&str] = &["twilio", "telnyx", "vonage"];
+
+/// One carrier account as Floodgate uses it.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CarrierProfile {
+    /// The file's stem (`twilio` for `twilio.toml`); used in routes, metrics and the store.
+    #[serde(skip)]
+    pub name: String,
+    /// Which wire protocol this account speaks: `twilio`, `telnyx` or `vonage`.
+    pub adapter: String,
+    /// The API root, e.g. `https://api.twilio.com`; a loopback URL for the simulator.
+    pub api_base: url::Url,
+    /// Credential name (e.g. `auth_token`) to the environment variable that holds it.
+    #[serde(default)]
+    pub credentials: BTreeMap<String, String>,
+    /// The account's limits.
+    pub limits: Limits,
+    /// Sender numbers on this account, each with its own limit.
+    #[serde(default)]
+    pub senders: Vec<SenderProfile>,
+    /// Credentials read from the environment at load time; absent ones are missing.
+    #[serde(skip)]
+    pub secrets: BTreeMap<String, Secret>,
+}
+
+/// What the carrier allows for the whole account.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Sustained rate, in `unit`s per second.
+    pub rate_per_second: f64,
+    /// Extra units allowed in a burst above the sustained rate.
+    pub burst: u32,
+    /// Concurrent HTTP requests to the carrier (Twilio answers 20429 past its limit).
+    pub max_in_flight: u32,
+    /// Whether the carrier counts messages or segments against the rate.
+    #[serde(default)]
+    pub unit: LimitUnit,
+    /// A daily cap, e.g. a T-Mobile brand cap.
+    pub daily_cap: Option<DailyCap>,
+}
+
+/// What one token of a rate limit stands for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitUnit {
+    /// One request, whatever its length (Vonage, Telnyx).
+    #[default]
+    Requests,
+    /// One SMS segment: a 3-segment message uses 3 tokens (Twilio).
+    Segments,
+}
+
+/// A cap per calendar day in a given time zone.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DailyCap {
+    /// Units allowed per day.
+    pub limit: u64,
+    /// IANA time zone whose midnight resets the cap (T-Mobile: `America/Los_Angeles`).
+    pub time_zone: String,
+}
+
+/// A number (or short code) we send from.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SenderProfile {
+    /// E.164 for long codes and toll-free numbers; 5-6 digits for short codes.
+    pub number: String,
+    /// Decides the carrier's default per-sender limit.
+    pub kind: SenderKind,
+    /// Per-sender rate in units per second; absent means only the account limit applies.
+    pub rate_per_second: Option<f64>,
+}
+
+/// Kinds of sender, which carriers throttle differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SenderKind {
+    LongCode,
+    TollFree,
+    ShortCode,
+}
+
+impl SenderKind {
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LongCode => "long_code",
+            Self::TollFree => "toll_free",
+            Self::ShortCode => "short_code",
+        }
+    }
+}
+
+impl CarrierProfile {
+    /// A credential read from the environment, if it was set.
+    pub fn secret(&self, name: &str) -> Option<&Secret> {
+        self.secrets.get(name)
+    }
+
+    /// Checks what serde cannot: positive rates, known adapter, well-formed senders.
+    pub(super) fn validate(&self, source: &Source) -> Result<(), ConfigError> {
+        let bad = |key: &str, problem: String| Err(ConfigError::new(source.clone(), key, problem));
+        if !ADAPTERS.contains(&self.adapter.as_str()) {
+            return bad("adapter", format!("`{}` is not an adapter; use one of {}", self.adapter, ADAPTERS.join(", ")));
+        }
+        if !self.limits.rate_per_second.is_finite() || self.limits.rate_per_second <= 0.0 {
+            return bad("limits.rate_per_second", format!("must be a positive number, found {}", self.limits.rate_per_second));
+        }
+        if self.limits.burst == 0 {
+            return bad("limits.burst", "must be at least 1".into());
+        }
+        if self.limits.max_in_flight == 0 {
+            return bad("limits.max_in_flight", "must be at least 1".into());
+        }
+        if let Some(cap) = &self.limits.daily_cap {
+            if cap.limit == 0 {
+                return bad("limits.daily_cap.limit", "must be at least 1".into());
+            }
+        }
+        for (i, sender) in self.senders.iter().enumerate() {
+            let key = format!("senders[{i}].number");
+            match sender.kind {
+                SenderKind::ShortCode => {
+                    let ok = (5..=6).contains(&sender.number.len()) && sender.number.bytes().all(|b| b.is_ascii_digit());
+                    if !ok {
+                        return bad(&key, format!("short code `{}` must be 5 or 6 digits", sender.number));
+                    }
+                }
+                _ => {
+                    if let Err(e) = crate::domain::PhoneNumber::parse(&sender.number) {
+                        return bad(&key, e.to_string());
+                    }
+                }
+            }
+            if let Some(rate) = sender.rate_per_second {
+                if !rate.is_finite() || rate <= 0.0 {
+                    return bad(&format!("senders[{i}].rate_per_second"), format!("must be a positive number, found {rate}"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
