@@ -6,6 +6,7 @@
 //! their rate limits, without losing work, and without texting anyone who said STOP.
 //!
 //! # Layout
+//! - [`app`]: building the application from settings and running it until stopped.
 //! - [`config`]: typed, layered configuration and carrier profiles.
 //! - [`domain`]: phone numbers, message bodies, keywords, statuses — valid by construction.
 //! - [`store`]: persistence on SQLite or PostgreSQL behind one API.
@@ -15,6 +16,7 @@
 //! - [`telemetry`]: logging setup and every metric name in one place.
 //! - [`commands`]: what the `floodgate` binary's subcommands do.
 
+pub mod app;
 pub mod carriers;
 pub mod commands;
 pub mod config;

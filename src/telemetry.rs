@@ -1,1 +1,0 @@
-//! Logging setup and every metric name, with its labels and unit, in one place.

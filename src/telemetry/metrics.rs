@@ -1,0 +1,62 @@
+//! The metric catalogue: every name Floodgate exports, its labels and unit.
+//!
+//! Names follow Prometheus conventions (`_total` counters, `_seconds` durations,
+//! base units). Code records through these constants only, so a dashboard query
+//! can be checked against this list.
+
+use std::sync::OnceLock;
+
+use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+/// HTTP requests served. Labels: `route` (matched path template), `method`, `status`.
+pub const HTTP_REQUESTS_TOTAL: &str = "floodgate_http_requests_total";
+/// HTTP request latency, seconds. Labels: `route`, `method`, `status`.
+pub const HTTP_REQUEST_DURATION_SECONDS: &str = "floodgate_http_request_duration_seconds";
+/// Carrier webhooks by outcome. Labels: `carrier`, `kind` (inbound|status), `outcome`
+/// (accepted|duplicate|bad_signature|malformed|unknown_number|unknown_message|ignored).
+pub const WEBHOOKS_TOTAL: &str = "floodgate_webhooks_total";
+/// Webhooks refused for their signature. Labels: `carrier`, `reason` (missing|invalid|stale|not_configured).
+pub const WEBHOOK_SIGNATURE_FAILURES_TOTAL: &str = "floodgate_webhook_signature_failures_total";
+/// Keyword events from members. Labels: `keyword` (opt_in|opt_out|help).
+pub const KEYWORD_EVENTS_TOTAL: &str = "floodgate_keyword_events_total";
+/// Whether the store answered the last readiness check (1) or not (0).
+pub const STORE_UP: &str = "floodgate_store_up";
+
+/// Latency buckets for HTTP and store round trips: 0.5 ms to 10 s.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the process-wide Prometheus recorder once and returns its handle.
+pub fn install_recorder() -> PrometheusHandle {
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
+                .expect("buckets are non-empty")
+                .build_recorder();
+            let handle = recorder.handle();
+            // Another recorder may already be installed (embedding); we still render our own.
+            let _ = metrics::set_global_recorder(recorder);
+            describe();
+            handle
+        })
+        .clone()
+}
+
+/// The handle, if the recorder was installed.
+pub fn prometheus_handle() -> Option<PrometheusHandle> {
+    HANDLE.get().cloned()
+}
+
+fn describe() {
+    describe_counter!(HTTP_REQUESTS_TOTAL, Unit::Count, "HTTP requests served, by route, method and status.");
+    describe_histogram!(HTTP_REQUEST_DURATION_SECONDS, Unit::Seconds, "HTTP request latency.");
+    describe_counter!(WEBHOOKS_TOTAL, Unit::Count, "Carrier webhooks by carrier, kind and outcome.");
+    describe_counter!(WEBHOOK_SIGNATURE_FAILURES_TOTAL, Unit::Count, "Webhooks refused for a missing, invalid or stale signature.");
+    describe_counter!(KEYWORD_EVENTS_TOTAL, Unit::Count, "JOIN/STOP/HELP keyword events from members.");
+    describe_gauge!(STORE_UP, Unit::Count, "1 when the store answered the last readiness check.");
+}
