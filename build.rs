@@ -6,7 +6,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ["floodgate/v1/envelope.proto", "floodgate/v1/events.proto"],
         ["proto"],
     )?;
-    prost_build::Config::new()
-        .compile_fds(files)?;
+    prost_build::Config::new().compile_fds(files)?;
     Ok(())
 }

@@ -20,7 +20,10 @@ pub enum StartError {
     #[error("cannot open the store at {url}: {source}")]
     Store { url: String, source: StoreError },
     #[error("cannot listen on {addr}: {source}")]
-    Listen { addr: SocketAddr, source: std::io::Error },
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// A bound, ready-to-run Floodgate: tests build one on port 0 and read its address.
@@ -31,14 +34,24 @@ pub struct Application {
 
 impl Application {
     /// Opens the store, binds the listener and migrates (retrying in the background if the database is down).
-    pub async fn build(settings: Settings, carriers: Vec<CarrierProfile>) -> Result<Self, StartError> {
+    pub async fn build(
+        settings: Settings,
+        carriers: Vec<CarrierProfile>,
+    ) -> Result<Self, StartError> {
         let url = settings.database_url.as_str().to_owned();
         let store = Store::connect(&url)
             .await
-            .map_err(|source| StartError::Store { url: redact_url(&url), source })?;
-        let listener = TcpListener::bind(settings.listen)
-            .await
-            .map_err(|source| StartError::Listen { addr: settings.listen, source })?;
+            .map_err(|source| StartError::Store {
+                url: redact_url(&url),
+                source,
+            })?;
+        let listener =
+            TcpListener::bind(settings.listen)
+                .await
+                .map_err(|source| StartError::Listen {
+                    addr: settings.listen,
+                    source,
+                })?;
         let migrated = Arc::new(AtomicBool::new(false));
         spawn_migrations(store.clone(), migrated.clone());
         let state = AppState {
@@ -53,7 +66,9 @@ impl Application {
 
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     /// The shared state, for tests and for commands that run beside the server.
@@ -67,7 +82,10 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, drains in-flight requests, then closes the store.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let store = self.state.store.clone();
         let app = Self::router(self.state);
         let result = http::serve(self.listener, app, shutdown).await;

@@ -12,9 +12,13 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     for profile in &carriers {
         tracing::info!(carrier = %profile.name, adapter = %profile.adapter, api = %profile.api_base, rate = profile.limits.rate_per_second, "carrier profile loaded");
     }
-    let app = Application::build(settings, carriers).await.context("starting floodgate")?;
+    let app = Application::build(settings, carriers)
+        .await
+        .context("starting floodgate")?;
     tracing::info!(addr = %app.local_addr(), backend = ?app.state().store.backend(), "floodgate listening");
-    app.run_until(shutdown_signal()).await.context("serving HTTP")?;
+    app.run_until(shutdown_signal())
+        .await
+        .context("serving HTTP")?;
     tracing::info!("stopped cleanly");
     Ok(())
 }

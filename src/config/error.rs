@@ -39,6 +39,10 @@ pub struct ConfigError {
 impl ConfigError {
     /// Builds an error for `key` read from `source`.
     pub fn new(source: Source, key: impl Into<String>, problem: impl Into<String>) -> Self {
-        Self { origin: source, key: key.into(), problem: problem.into() }
+        Self {
+            origin: source,
+            key: key.into(),
+            problem: problem.into(),
+        }
     }
 }

@@ -60,11 +60,17 @@ pub fn load(flags: &ConfigFlags) -> Result<Settings, ConfigError> {
 }
 
 /// Loads settings with an explicit environment, so tests need not touch the process's.
-pub fn load_with(flags: &ConfigFlags, env: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
+pub fn load_with(
+    flags: &ConfigFlags,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Settings, ConfigError> {
     let mut settings = Settings::defaults();
     let mut public_url_set = false;
 
-    let file = flags.config.clone().or_else(|| env("FLOODGATE_CONFIG").map(PathBuf::from));
+    let file = flags
+        .config
+        .clone()
+        .or_else(|| env("FLOODGATE_CONFIG").map(PathBuf::from));
     if let Some(path) = file {
         for (key, value) in read_file(&path)? {
             public_url_set |= key == "public_url";
@@ -93,9 +99,13 @@ fn read_file(path: &Path) -> Result<Vec<(String, String)>, ConfigError> {
     let source = Source::File(path.to_owned());
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError::new(source.clone(), "-", format!("cannot read the file: {e}")))?;
-    let table: toml::Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| ConfigError::new(source.clone(), "-", format!("not valid TOML: {}", e.message())))?;
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        ConfigError::new(
+            source.clone(),
+            "-",
+            format!("not valid TOML: {}", e.message()),
+        )
+    })?;
     table
         .into_iter()
         .map(|(key, value)| match value {

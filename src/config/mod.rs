@@ -9,7 +9,9 @@ mod settings;
 
 pub use error::{ConfigError, Source};
 pub use load::{ConfigFlags, load, load_with};
-pub use profile::{ADAPTERS, CarrierProfile, DailyCap, LimitUnit, Limits, SenderKind, SenderProfile};
+pub use profile::{
+    ADAPTERS, CarrierProfile, DailyCap, LimitUnit, Limits, SenderKind, SenderProfile,
+};
 pub use profiles::{load_profiles, parse_profile};
 pub use secret::Secret;
 pub use settings::{DatabaseUrl, LogFormat, Settings, redact_url};

@@ -119,10 +119,23 @@ impl CarrierProfile {
     pub(super) fn validate(&self, source: &Source) -> Result<(), ConfigError> {
         let bad = |key: &str, problem: String| Err(ConfigError::new(source.clone(), key, problem));
         if !ADAPTERS.contains(&self.adapter.as_str()) {
-            return bad("adapter", format!("`{}` is not an adapter; use one of {}", self.adapter, ADAPTERS.join(", ")));
+            return bad(
+                "adapter",
+                format!(
+                    "`{}` is not an adapter; use one of {}",
+                    self.adapter,
+                    ADAPTERS.join(", ")
+                ),
+            );
         }
         if !self.limits.rate_per_second.is_finite() || self.limits.rate_per_second <= 0.0 {
-            return bad("limits.rate_per_second", format!("must be a positive number, found {}", self.limits.rate_per_second));
+            return bad(
+                "limits.rate_per_second",
+                format!(
+                    "must be a positive number, found {}",
+                    self.limits.rate_per_second
+                ),
+            );
         }
         if self.limits.burst == 0 {
             return bad("limits.burst", "must be at least 1".into());
@@ -139,9 +152,13 @@ impl CarrierProfile {
             let key = format!("senders[{i}].number");
             match sender.kind {
                 SenderKind::ShortCode => {
-                    let ok = (5..=6).contains(&sender.number.len()) && sender.number.bytes().all(|b| b.is_ascii_digit());
+                    let ok = (5..=6).contains(&sender.number.len())
+                        && sender.number.bytes().all(|b| b.is_ascii_digit());
                     if !ok {
-                        return bad(&key, format!("short code `{}` must be 5 or 6 digits", sender.number));
+                        return bad(
+                            &key,
+                            format!("short code `{}` must be 5 or 6 digits", sender.number),
+                        );
                     }
                 }
                 _ => {
@@ -152,7 +169,10 @@ impl CarrierProfile {
             }
             if let Some(rate) = sender.rate_per_second {
                 if !rate.is_finite() || rate <= 0.0 {
-                    return bad(&format!("senders[{i}].rate_per_second"), format!("must be a positive number, found {rate}"));
+                    return bad(
+                        &format!("senders[{i}].rate_per_second"),
+                        format!("must be a positive number, found {rate}"),
+                    );
                 }
             }
         }

@@ -13,28 +13,52 @@ const BUILT_IN: &[(&str, &str)] = &[
 ];
 
 /// Reads `dir/*.toml` (or the built-in profiles if `dir` does not exist), in name order.
-pub fn load_profiles(dir: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<CarrierProfile>, ConfigError> {
+pub fn load_profiles(
+    dir: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<CarrierProfile>, ConfigError> {
     let mut sources: Vec<(String, PathBuf, String)> = Vec::new();
     if dir.is_dir() {
-        let entries = std::fs::read_dir(dir)
-            .map_err(|e| ConfigError::new(Source::File(dir.into()), "-", format!("cannot read the folder: {e}")))?;
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            ConfigError::new(
+                Source::File(dir.into()),
+                "-",
+                format!("cannot read the folder: {e}"),
+            )
+        })?;
         for entry in entries.flatten() {
             let path = entry.path();
             if path.extension().and_then(|e| e.to_str()) != Some("toml") {
                 continue;
             }
-            let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| ConfigError::new(Source::File(path.clone()), "-", format!("cannot read the file: {e}")))?;
+            let name = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default()
+                .to_owned();
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                ConfigError::new(
+                    Source::File(path.clone()),
+                    "-",
+                    format!("cannot read the file: {e}"),
+                )
+            })?;
             sources.push((name, path, text));
         }
     } else {
         for (name, text) in BUILT_IN {
-            sources.push(((*name).into(), PathBuf::from(format!("(built-in) carriers/{name}.toml")), (*text).into()));
+            sources.push((
+                (*name).into(),
+                PathBuf::from(format!("(built-in) carriers/{name}.toml")),
+                (*text).into(),
+            ));
         }
     }
     sources.sort_by(|a, b| a.0.cmp(&b.0));
-    sources.iter().map(|(name, path, text)| parse_profile(name, path, text, env)).collect()
+    sources
+        .iter()
+        .map(|(name, path, text)| parse_profile(name, path, text, env))
+        .collect()
 }
 
 /// Parses one profile, applies `FLOODGATE_CARRIER_<NAME>__...` overrides and reads its secrets.
@@ -45,11 +69,18 @@ pub fn parse_profile(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<CarrierProfile, ConfigError> {
     let file = Source::File(path.to_owned());
-    let mut table: toml::Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| ConfigError::new(file.clone(), "-", format!("not valid TOML: {}", e.message())))?;
+    let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        ConfigError::new(
+            file.clone(),
+            "-",
+            format!("not valid TOML: {}", e.message()),
+        )
+    })?;
 
-    let prefix = format!("FLOODGATE_CARRIER_{}__", name.to_uppercase().replace('-', "_"));
+    let prefix = format!(
+        "FLOODGATE_CARRIER_{}__",
+        name.to_uppercase().replace('-', "_")
+    );
     let mut overridden: Vec<(String, String)> = Vec::new();
     for key in override_keys(&table) {
         let var = format!("{prefix}{}", key.replace('.', "__").to_uppercase());
@@ -59,7 +90,8 @@ pub fn parse_profile(
         }
     }
 
-    let mut profile: CarrierProfile = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+    let mut profile: CarrierProfile = serde_path_to_error::deserialize(toml::Value::Table(table))
+        .map_err(|e| {
         let key = e.path().to_string();
         let source = overridden
             .iter()
@@ -72,7 +104,9 @@ pub fn parse_profile(
     profile.validate(&file)?;
     for (credential, var) in &profile.credentials {
         if let Some(value) = env(var).filter(|v| !v.is_empty()) {
-            profile.secrets.insert(credential.clone(), Secret::new(value));
+            profile
+                .secrets
+                .insert(credential.clone(), Secret::new(value));
         }
     }
     Ok(profile)
@@ -115,11 +149,15 @@ fn set_path(table: &mut toml::Table, dotted: &str, value: toml::Value) {
     let Some(last) = parts.pop() else { return };
     let mut cursor = table;
     for part in parts {
-        let entry = cursor.entry(part.to_owned()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let entry = cursor
+            .entry(part.to_owned())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
         if !entry.is_table() {
             *entry = toml::Value::Table(toml::Table::new());
         }
-        let toml::Value::Table(next) = entry else { return };
+        let toml::Value::Table(next) = entry else {
+            return;
+        };
         cursor = next;
     }
     cursor.insert(last.to_owned(), value);

@@ -28,7 +28,8 @@ impl DatabaseUrl {
         if text.starts_with("sqlite:") {
             Ok(Self::Sqlite(text.to_owned()))
         } else if text.starts_with("postgres://") || text.starts_with("postgresql://") {
-            url::Url::parse(text).map_err(|e| format!("`{}` is not a valid URL: {e}", redact_url(text)))?;
+            url::Url::parse(text)
+                .map_err(|e| format!("`{}` is not a valid URL: {e}", redact_url(text)))?;
             Ok(Self::Postgres(text.to_owned()))
         } else {
             Err(format!(
@@ -78,24 +79,37 @@ impl Settings {
     }
 
     /// Applies one raw value for `key` from `source`, validating it.
-    pub(super) fn apply(&mut self, key: &str, value: &str, source: &Source) -> Result<(), ConfigError> {
+    pub(super) fn apply(
+        &mut self,
+        key: &str,
+        value: &str,
+        source: &Source,
+    ) -> Result<(), ConfigError> {
         let bad = |problem: String| ConfigError::new(source.clone(), key, problem);
         match key {
             "database_url" => self.database_url = DatabaseUrl::parse(value).map_err(bad)?,
             "amqp_url" => {
                 self.amqp_url = match value {
                     "" => None,
-                    v if v.starts_with("amqp://") || v.starts_with("amqps://") => Some(v.to_owned()),
-                    v => return Err(bad(format!("`{}` is not an amqp:// or amqps:// URL", redact_url(v)))),
+                    v if v.starts_with("amqp://") || v.starts_with("amqps://") => {
+                        Some(v.to_owned())
+                    }
+                    v => {
+                        return Err(bad(format!(
+                            "`{}` is not an amqp:// or amqps:// URL",
+                            redact_url(v)
+                        )));
+                    }
                 }
             }
-            "listen" => {
-                self.listen = value
-                    .parse()
-                    .map_err(|_| bad(format!("`{value}` is not a socket address (expected HOST:PORT, e.g. 127.0.0.1:8080)")))?
-            }
+            "listen" => self.listen = value.parse().map_err(|_| {
+                bad(format!(
+                    "`{value}` is not a socket address (expected HOST:PORT, e.g. 127.0.0.1:8080)"
+                ))
+            })?,
             "public_url" => {
-                let url = url::Url::parse(value).map_err(|e| bad(format!("`{value}` is not a URL: {e}")))?;
+                let url = url::Url::parse(value)
+                    .map_err(|e| bad(format!("`{value}` is not a URL: {e}")))?;
                 if !matches!(url.scheme(), "http" | "https") {
                     return Err(bad(format!("`{value}` must be an http:// or https:// URL")));
                 }
@@ -106,7 +120,11 @@ impl Settings {
                 self.log_format = match value {
                     "text" => LogFormat::Text,
                     "json" => LogFormat::Json,
-                    other => return Err(bad(format!("`{other}` is not a log format; use `text` or `json`"))),
+                    other => {
+                        return Err(bad(format!(
+                            "`{other}` is not a log format; use `text` or `json`"
+                        )));
+                    }
                 }
             }
             other => return Err(bad(format!("unknown key `{other}`"))),

@@ -6,14 +6,20 @@ use std::io::Write;
 use super::*;
 
 fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-    let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     move |k| map.get(k).cloned()
 }
 
 #[test]
 fn defaults_need_no_configuration() {
     let s = load_with(&ConfigFlags::default(), env(&[])).unwrap();
-    assert_eq!(s.database_url, DatabaseUrl::Sqlite("sqlite://floodgate.db".into()));
+    assert_eq!(
+        s.database_url,
+        DatabaseUrl::Sqlite("sqlite://floodgate.db".into())
+    );
     assert_eq!(s.amqp_url, None);
     assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
     assert_eq!(s.public_url.as_str(), "http://127.0.0.1:8080/");
@@ -22,50 +28,110 @@ fn defaults_need_no_configuration() {
 #[test]
 fn flags_beat_environment_beat_file() {
     let mut file = tempfile::NamedTempFile::new().unwrap();
-    writeln!(file, "listen = \"127.0.0.1:1000\"\ndatabase_url = \"postgres://u@h/db\"\nlog_format = \"json\"").unwrap();
-    let flags = ConfigFlags { config: Some(file.path().into()), listen: Some("127.0.0.1:3000".into()), ..Default::default() };
-    let s = load_with(&flags, env(&[("FLOODGATE_LISTEN", "127.0.0.1:2000"), ("AMQP_URL", "amqp://h")])).unwrap();
+    writeln!(
+        file,
+        "listen = \"127.0.0.1:1000\"\ndatabase_url = \"postgres://u@h/db\"\nlog_format = \"json\""
+    )
+    .unwrap();
+    let flags = ConfigFlags {
+        config: Some(file.path().into()),
+        listen: Some("127.0.0.1:3000".into()),
+        ..Default::default()
+    };
+    let s = load_with(
+        &flags,
+        env(&[
+            ("FLOODGATE_LISTEN", "127.0.0.1:2000"),
+            ("AMQP_URL", "amqp://h"),
+        ]),
+    )
+    .unwrap();
     assert_eq!(s.listen.to_string(), "127.0.0.1:3000");
-    assert_eq!(s.database_url, DatabaseUrl::Postgres("postgres://u@h/db".into()));
+    assert_eq!(
+        s.database_url,
+        DatabaseUrl::Postgres("postgres://u@h/db".into())
+    );
     assert_eq!(s.amqp_url.as_deref(), Some("amqp://h"));
     assert_eq!(s.log_format, LogFormat::Json);
-    assert_eq!(s.public_url.as_str(), "http://127.0.0.1:3000/", "derived from the final listen address");
+    assert_eq!(
+        s.public_url.as_str(),
+        "http://127.0.0.1:3000/",
+        "derived from the final listen address"
+    );
 }
 
 #[test]
 fn a_bad_file_value_names_the_file_the_key_and_the_problem() {
     let mut file = tempfile::NamedTempFile::new().unwrap();
     writeln!(file, "listen = \"not-an-address\"").unwrap();
-    let flags = ConfigFlags { config: Some(file.path().into()), ..Default::default() };
+    let flags = ConfigFlags {
+        config: Some(file.path().into()),
+        ..Default::default()
+    };
     let message = load_with(&flags, env(&[])).unwrap_err().to_string();
-    assert!(message.contains(&file.path().display().to_string()), "{message}");
+    assert!(
+        message.contains(&file.path().display().to_string()),
+        "{message}"
+    );
     assert!(message.contains("`listen`"), "{message}");
     assert!(message.contains("not a socket address"), "{message}");
 }
 
 #[test]
 fn a_bad_environment_value_names_the_variable() {
-    let message = load_with(&ConfigFlags::default(), env(&[("DATABASE_URL", "mysql://x")])).unwrap_err().to_string();
-    assert!(message.contains("environment variable DATABASE_URL"), "{message}");
-    assert!(message.contains("not a supported database URL"), "{message}");
+    let message = load_with(
+        &ConfigFlags::default(),
+        env(&[("DATABASE_URL", "mysql://x")]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        message.contains("environment variable DATABASE_URL"),
+        "{message}"
+    );
+    assert!(
+        message.contains("not a supported database URL"),
+        "{message}"
+    );
 }
 
 #[test]
 fn unknown_keys_and_wrong_types_are_errors() {
     let mut file = tempfile::NamedTempFile::new().unwrap();
     writeln!(file, "lisen = \"127.0.0.1:1\"").unwrap();
-    let flags = ConfigFlags { config: Some(file.path().into()), ..Default::default() };
-    assert!(load_with(&flags, env(&[])).unwrap_err().to_string().contains("unknown key `lisen`"));
+    let flags = ConfigFlags {
+        config: Some(file.path().into()),
+        ..Default::default()
+    };
+    assert!(
+        load_with(&flags, env(&[]))
+            .unwrap_err()
+            .to_string()
+            .contains("unknown key `lisen`")
+    );
 
     let mut file = tempfile::NamedTempFile::new().unwrap();
     writeln!(file, "listen = 8080").unwrap();
-    let flags = ConfigFlags { config: Some(file.path().into()), ..Default::default() };
-    assert!(load_with(&flags, env(&[])).unwrap_err().to_string().contains("expected a string, found integer"));
+    let flags = ConfigFlags {
+        config: Some(file.path().into()),
+        ..Default::default()
+    };
+    assert!(
+        load_with(&flags, env(&[]))
+            .unwrap_err()
+            .to_string()
+            .contains("expected a string, found integer")
+    );
 }
 
 #[test]
 fn passwords_do_not_reach_error_messages() {
-    let message = load_with(&ConfigFlags::default(), env(&[("AMQP_URL", "http://u:hunter2@h/")])).unwrap_err().to_string();
+    let message = load_with(
+        &ConfigFlags::default(),
+        env(&[("AMQP_URL", "http://u:hunter2@h/")]),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(!message.contains("hunter2"), "{message}");
 }
 
@@ -90,8 +156,14 @@ fn the_repository_profiles_match_the_built_in_ones() {
 fn environment_overrides_any_profile_value_and_reads_secrets() {
     let vars = env(&[
         ("FLOODGATE_CARRIER_TWILIO__LIMITS__RATE_PER_SECOND", "50"),
-        ("FLOODGATE_CARRIER_TWILIO__API_BASE", "http://127.0.0.1:9000"),
-        ("FLOODGATE_CARRIER_TWILIO__SENDERS", r#"[{number = "+14155550100", kind = "long_code", rate_per_second = 1}]"#),
+        (
+            "FLOODGATE_CARRIER_TWILIO__API_BASE",
+            "http://127.0.0.1:9000",
+        ),
+        (
+            "FLOODGATE_CARRIER_TWILIO__SENDERS",
+            r#"[{number = "+14155550100", kind = "long_code", rate_per_second = 1}]"#,
+        ),
         ("TWILIO_AUTH_TOKEN", "tok-123"),
     ]);
     let text = include_str!("../../carriers/twilio.toml");
@@ -101,31 +173,63 @@ fn environment_overrides_any_profile_value_and_reads_secrets() {
     assert_eq!(p.senders[0].kind, SenderKind::LongCode);
     assert_eq!(p.secret("auth_token").map(|s| s.expose()), Some("tok-123"));
     assert!(p.secret("account_sid").is_none());
-    assert!(!format!("{p:?}").contains("tok-123"), "secrets must not print");
+    assert!(
+        !format!("{p:?}").contains("tok-123"),
+        "secrets must not print"
+    );
 }
 
 #[test]
 fn a_bad_override_names_the_variable_and_key() {
     let vars = env(&[("FLOODGATE_CARRIER_TWILIO__LIMITS__BURST", "lots")]);
     let text = include_str!("../../carriers/twilio.toml");
-    let message = parse_profile("twilio", std::path::Path::new("twilio.toml"), text, &vars).unwrap_err().to_string();
-    assert!(message.contains("FLOODGATE_CARRIER_TWILIO__LIMITS__BURST"), "{message}");
+    let message = parse_profile("twilio", std::path::Path::new("twilio.toml"), text, &vars)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("FLOODGATE_CARRIER_TWILIO__LIMITS__BURST"),
+        "{message}"
+    );
     assert!(message.contains("limits.burst"), "{message}");
 }
 
 #[test]
 fn bad_profile_values_name_the_file_and_key() {
     let cases = [
-        ("adapter = \"twillio\"\napi_base = \"http://x\"\n[limits]\nrate_per_second = 1.0\nburst = 1\nmax_in_flight = 1\n", "adapter"),
-        ("adapter = \"twilio\"\napi_base = \"http://x\"\n[limits]\nrate_per_second = -1.0\nburst = 1\nmax_in_flight = 1\n", "limits.rate_per_second"),
-        ("adapter = \"twilio\"\napi_base = \"not a url\"\n[limits]\nrate_per_second = 1.0\nburst = 1\nmax_in_flight = 1\n", "api_base"),
-        ("adapter = \"twilio\"\napi_base = \"http://x\"\n[limits]\nrate_per_second = 1.0\nburst = 1\nmax_in_flight = 1\n[[senders]]\nnumber = \"555\"\nkind = \"long_code\"\n", "senders[0].number"),
-        ("adapter = \"twilio\"\napi_base = \"http://x\"\nrate = 3\n[limits]\nrate_per_second = 1.0\nburst = 1\nmax_in_flight = 1\n", "rate"),
+        (
+            "adapter = \"twillio\"\napi_base = \"http://x\"\n[limits]\nrate_per_second = 1.0\nburst = 1\nmax_in_flight = 1\n",
+            "adapter",
+        ),
+        (
+            "adapter = \"twilio\"\napi_base = \"http://x\"\n[limits]\nrate_per_second = -1.0\nburst = 1\nmax_in_flight = 1\n",
+            "limits.rate_per_second",
+        ),
+        (
+            "adapter = \"twilio\"\napi_base = \"not a url\"\n[limits]\nrate_per_second = 1.0\nburst = 1\nmax_in_flight = 1\n",
+            "api_base",
+        ),
+        (
+            "adapter = \"twilio\"\napi_base = \"http://x\"\n[limits]\nrate_per_second = 1.0\nburst = 1\nmax_in_flight = 1\n[[senders]]\nnumber = \"555\"\nkind = \"long_code\"\n",
+            "senders[0].number",
+        ),
+        (
+            "adapter = \"twilio\"\napi_base = \"http://x\"\nrate = 3\n[limits]\nrate_per_second = 1.0\nburst = 1\nmax_in_flight = 1\n",
+            "rate",
+        ),
     ];
     for (text, key) in cases {
-        let err = parse_profile("x", std::path::Path::new("carriers/x.toml"), text, &env(&[])).unwrap_err();
+        let err = parse_profile(
+            "x",
+            std::path::Path::new("carriers/x.toml"),
+            text,
+            &env(&[]),
+        )
+        .unwrap_err();
         let message = err.to_string();
         assert!(message.contains("carriers/x.toml"), "{message}");
-        assert!(message.contains(&format!("`{key}")), "expected key {key}: {message}");
+        assert!(
+            message.contains(&format!("`{key}")),
+            "expected key {key}: {message}"
+        );
     }
 }

@@ -12,7 +12,14 @@ pub enum Keyword {
 }
 
 const OPT_OUT: &[&str] = &[
-    "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT",
+    "STOP",
+    "STOPALL",
+    "UNSUBSCRIBE",
+    "CANCEL",
+    "END",
+    "QUIT",
+    "REVOKE",
+    "OPTOUT",
 ];
 const OPT_IN: &[&str] = &["START", "YES", "UNSTOP"];
 const HELP: &[&str] = &["HELP", "INFO"];
@@ -20,8 +27,16 @@ const HELP: &[&str] = &["HELP", "INFO"];
 impl Keyword {
     /// Classifies a whole message; `join_keyword` is the community's own word (e.g. `JOIN`).
     pub fn classify(text: &str, join_keyword: &str) -> Option<Keyword> {
-        let word: String = text.split_whitespace().collect::<Vec<_>>().join(" ").to_uppercase();
-        let word = if word == "STOP ALL" { "STOPALL".to_owned() } else { word };
+        let word: String = text
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_uppercase();
+        let word = if word == "STOP ALL" {
+            "STOPALL".to_owned()
+        } else {
+            word
+        };
         if OPT_OUT.contains(&word.as_str()) {
             Some(Keyword::OptOut)
         } else if HELP.contains(&word.as_str()) {

@@ -38,13 +38,25 @@ impl MessageBody {
         if chars > Self::MAX_CHARS {
             return Err(MessageBodyError::TooLong(chars));
         }
-        let encoding = if text.is_ascii() { Encoding::Gsm7 } else { Encoding::Ucs2 };
+        let encoding = if text.is_ascii() {
+            Encoding::Gsm7
+        } else {
+            Encoding::Ucs2
+        };
         let (single, part) = match encoding {
             Encoding::Gsm7 => (160, 153),
             Encoding::Ucs2 => (70, 67),
         };
-        let segments = if chars <= single { 1 } else { chars.div_ceil(part) } as u32;
-        Ok(Self { text: text.to_owned(), encoding, segments })
+        let segments = if chars <= single {
+            1
+        } else {
+            chars.div_ceil(part)
+        } as u32;
+        Ok(Self {
+            text: text.to_owned(),
+            encoding,
+            segments,
+        })
     }
 
     /// The text as the member will read it.

@@ -36,18 +36,30 @@ pub enum EnvelopeError {
     #[error("envelope does not decode: {0}")]
     Envelope(prost::DecodeError),
     #[error("envelope carries `{found}`, expected `{expected}`")]
-    WrongType { expected: &'static str, found: String },
+    WrongType {
+        expected: &'static str,
+        found: String,
+    },
     #[error("payload of `{0}` does not decode: {1}")]
     Payload(&'static str, prost::DecodeError),
 }
 
 /// Converts a wall-clock time to the protobuf timestamp carried in events.
 pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: at.timestamp_subsec_nanos() as i32,
+    }
 }
 
 /// Wraps `event` in an envelope and encodes it for the bus.
-pub fn seal<E: Event>(event: &E, id: String, producer: &str, correlation_id: &str, at: DateTime<Utc>) -> Vec<u8> {
+pub fn seal<E: Event>(
+    event: &E,
+    id: String,
+    producer: &str,
+    correlation_id: &str,
+    at: DateTime<Utc>,
+) -> Vec<u8> {
     v1::Envelope {
         id,
         r#type: E::TYPE.to_owned(),
@@ -63,9 +75,13 @@ pub fn seal<E: Event>(event: &E, id: String, producer: &str, correlation_id: &st
 pub fn open<E: Event>(bytes: &[u8]) -> Result<(v1::Envelope, E), EnvelopeError> {
     let envelope = v1::Envelope::decode(bytes).map_err(EnvelopeError::Envelope)?;
     if envelope.r#type != E::TYPE {
-        return Err(EnvelopeError::WrongType { expected: E::TYPE, found: envelope.r#type });
+        return Err(EnvelopeError::WrongType {
+            expected: E::TYPE,
+            found: envelope.r#type,
+        });
     }
-    let event = E::decode(envelope.payload.as_slice()).map_err(|e| EnvelopeError::Payload(E::TYPE, e))?;
+    let event =
+        E::decode(envelope.payload.as_slice()).map_err(|e| EnvelopeError::Payload(E::TYPE, e))?;
     Ok((envelope, event))
 }
 
@@ -90,7 +106,13 @@ mod tests {
 
     #[test]
     fn opening_as_the_wrong_event_is_refused() {
-        let bytes = seal(&v1::MessageQueued::default(), "e".into(), "t", "c", Utc::now());
+        let bytes = seal(
+            &v1::MessageQueued::default(),
+            "e".into(),
+            "t",
+            "c",
+            Utc::now(),
+        );
         let err = open::<v1::MessageSent>(&bytes).unwrap_err();
         assert!(matches!(err, EnvelopeError::WrongType { .. }), "{err}");
     }
@@ -106,12 +128,35 @@ mod tests {
             let bytes = seal(&event, "id".into(), "p", "c", Utc::now());
             assert_eq!(open::<E>(&bytes).unwrap().1, event);
         }
-        round_trip(v1::MemberSubscribed { community_id: 1, member_id: 2, phone_number: "+14155550100".into(), ..Default::default() });
-        round_trip(v1::MemberUnsubscribed { reason: "keyword".into(), ..Default::default() });
-        round_trip(v1::InboundReceived { body: "JOIN ✓".into(), ..Default::default() });
-        round_trip(v1::BroadcastRequested { broadcast_id: 9, ..Default::default() });
-        round_trip(v1::MessageQueued { segments: 3, ..Default::default() });
-        round_trip(v1::MessageDelivered { message_id: 5, ..Default::default() });
-        round_trip(v1::MessageFailed { error_code: "30003".into(), ..Default::default() });
+        round_trip(v1::MemberSubscribed {
+            community_id: 1,
+            member_id: 2,
+            phone_number: "+14155550100".into(),
+            ..Default::default()
+        });
+        round_trip(v1::MemberUnsubscribed {
+            reason: "keyword".into(),
+            ..Default::default()
+        });
+        round_trip(v1::InboundReceived {
+            body: "JOIN ✓".into(),
+            ..Default::default()
+        });
+        round_trip(v1::BroadcastRequested {
+            broadcast_id: 9,
+            ..Default::default()
+        });
+        round_trip(v1::MessageQueued {
+            segments: 3,
+            ..Default::default()
+        });
+        round_trip(v1::MessageDelivered {
+            message_id: 5,
+            ..Default::default()
+        });
+        round_trip(v1::MessageFailed {
+            error_code: "30003".into(),
+            ..Default::default()
+        });
     }
 }

@@ -28,7 +28,14 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<serde_js
     };
     let up = store == "ok";
     metrics::gauge!(STORE_UP).set(if up { 1.0 } else { 0.0 });
-    let status = if up { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if up {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     let overall = if up { "ready" } else { "unavailable" };
-    (status, Json(json!({ "status": overall, "checks": { "store": store } })))
+    (
+        status,
+        Json(json!({ "status": overall, "checks": { "store": store } })),
+    )
 }

@@ -53,10 +53,34 @@ pub fn prometheus_handle() -> Option<PrometheusHandle> {
 }
 
 fn describe() {
-    describe_counter!(HTTP_REQUESTS_TOTAL, Unit::Count, "HTTP requests served, by route, method and status.");
-    describe_histogram!(HTTP_REQUEST_DURATION_SECONDS, Unit::Seconds, "HTTP request latency.");
-    describe_counter!(WEBHOOKS_TOTAL, Unit::Count, "Carrier webhooks by carrier, kind and outcome.");
-    describe_counter!(WEBHOOK_SIGNATURE_FAILURES_TOTAL, Unit::Count, "Webhooks refused for a missing, invalid or stale signature.");
-    describe_counter!(KEYWORD_EVENTS_TOTAL, Unit::Count, "JOIN/STOP/HELP keyword events from members.");
-    describe_gauge!(STORE_UP, Unit::Count, "1 when the store answered the last readiness check.");
+    describe_counter!(
+        HTTP_REQUESTS_TOTAL,
+        Unit::Count,
+        "HTTP requests served, by route, method and status."
+    );
+    describe_histogram!(
+        HTTP_REQUEST_DURATION_SECONDS,
+        Unit::Seconds,
+        "HTTP request latency."
+    );
+    describe_counter!(
+        WEBHOOKS_TOTAL,
+        Unit::Count,
+        "Carrier webhooks by carrier, kind and outcome."
+    );
+    describe_counter!(
+        WEBHOOK_SIGNATURE_FAILURES_TOTAL,
+        Unit::Count,
+        "Webhooks refused for a missing, invalid or stale signature."
+    );
+    describe_counter!(
+        KEYWORD_EVENTS_TOTAL,
+        Unit::Count,
+        "JOIN/STOP/HELP keyword events from members."
+    );
+    describe_gauge!(
+        STORE_UP,
+        Unit::Count,
+        "1 when the store answered the last readiness check."
+    );
 }

@@ -1,7 +1,32 @@
 //! Shared test harness: fresh databases per test, service URLs, and loud failures when a service is missing.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
+mod app;
 mod services;
 
-pub use services::{amqp_url, fresh_store, fresh_postgres_url, fresh_sqlite_url, postgres_admin_url, Backend, TestDb};
+pub use app::{TestApp, spawn_app, spawn_app_with, test_settings};
+pub use services::{
+    Backend, TestDb, amqp_url, fresh_postgres_url, fresh_sqlite_url, fresh_store,
+    postgres_admin_url,
+};
+
+/// Generates one `#[tokio::test]` per store backend from `async fn name(backend: Backend)`,
+/// named `sqlite_<name>` and `postgres_<name>` so the output shows both ran.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        pub mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$name($crate::support::Backend::Sqlite).await
+            })*
+        }
+        pub mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$name($crate::support::Backend::Postgres).await
+            })*
+        }
+    };
+}

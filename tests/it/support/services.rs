@@ -43,13 +43,17 @@ pub async fn fresh_postgres_url() -> String {
     let admin = postgres_admin_url();
     let mut conn = sqlx::PgConnection::connect(&admin)
         .await
-        .unwrap_or_else(|e| panic!("cannot reach PostgreSQL at {admin}: {e}. Is `scripts/test` running it?"));
+        .unwrap_or_else(|e| {
+            panic!("cannot reach PostgreSQL at {admin}: {e}. Is `scripts/test` running it?")
+        });
     let name = format!("floodgate_test_{}", uuid_like());
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&mut conn)
         .await
         .expect("create test database");
-    let (base, _) = admin.rsplit_once('/').expect("postgres URL has a database path");
+    let (base, _) = admin
+        .rsplit_once('/')
+        .expect("postgres URL has a database path");
     format!("{base}/{name}")
 }
 
@@ -71,11 +75,17 @@ pub async fn fresh_store(backend: Backend) -> TestDb {
     };
     let store = Store::connect(&url).await.expect("connect test store");
     store.migrate().await.expect("migrate test store");
-    TestDb { store, url, _dir: dir }
+    TestDb {
+        store,
+        url,
+        _dir: dir,
+    }
 }
 
 fn uuid_like() -> String {
     use rand::Rng;
     let mut rng = rand::thread_rng();
-    (0..16).map(|_| format!("{:x}", rng.gen_range(0..16u8))).collect()
+    (0..16)
+        .map(|_| format!("{:x}", rng.gen_range(0..16u8)))
+        .collect()
 }
