@@ -1,13 +1,17 @@
 //! E.164 phone numbers.
 
+mod example;
+
 use std::fmt;
 use std::str::FromStr;
+
+use phonenumber::metadata::DATABASE;
 
 /// A phone number in E.164 form (`+` country code and national number): if you hold one, it is valid.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PhoneNumber(String);
 
-/// Why a string is not an E.164 phone number.
+/// Why a string is not an E.164 phone number; the message is shown to API callers as is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PhoneNumberError {
     #[error("phone number is empty")]
@@ -18,31 +22,26 @@ pub enum PhoneNumberError {
     NotDigits(String),
     #[error("phone number `{0}` has {1} digits; E.164 allows 8 to 15")]
     Length(String, usize),
-    #[error("phone number `{0}` is not a valid number for its country")]
+    /// No numbering plan knows the country code, or the digits cannot be a number in it.
+    #[error("phone number `{0}` does not belong to any country's numbering plan")]
     Invalid(String),
+    #[error("phone number `{0}` starts with 0; country codes start with 1 to 9")]
+    LeadingZero(String),
+    /// The country is known but the number is not assigned or has the wrong length there.
+    #[error("phone number `{number}` is not a valid number for its country ({country})")]
+    InvalidForCountry { number: String, country: String },
+    /// Usually a national trunk prefix kept after the country code (`+44 0 7700 ...`).
+    #[error("phone number `{number}` is not in E.164 form; did you mean `{canonical}`?")]
+    NotCanonical { number: String, canonical: String },
 }
 
 impl PhoneNumber {
-    /// Parses E.164 text (`+14155550100`); spaces, dashes, dots and brackets are tolerated.
+    /// Parses E.164 text (`+14155550100`); spaces, dashes, dots and brackets are tolerated
+    /// because people paste numbers as they see them printed.
     pub fn parse(input: &str) -> Result<Self, PhoneNumberError> {
-        let trimmed = input.trim();
-        if trimmed.is_empty() {
-            return Err(PhoneNumberError::Empty);
-        }
-        let Some(rest) = trimmed.strip_prefix('+') else {
-            return Err(PhoneNumberError::MissingPlus(trimmed.to_owned()));
-        };
-        let digits: String = rest
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
-            .collect();
-        if !digits.chars().all(|c| c.is_ascii_digit()) {
-            return Err(PhoneNumberError::NotDigits(trimmed.to_owned()));
-        }
-        if !(8..=15).contains(&digits.len()) || digits.starts_with('0') {
-            return Err(PhoneNumberError::Length(trimmed.to_owned(), digits.len()));
-        }
-        Ok(Self(format!("+{digits}")))
+        let canonical = structural(input)?;
+        validate_for_country(&canonical)?;
+        Ok(Self(canonical))
     }
 
     /// The canonical `+` form that Twilio, Telnyx and the store use.
@@ -54,6 +53,78 @@ impl PhoneNumber {
     pub fn digits(&self) -> &str {
         &self.0[1..]
     }
+}
+
+/// The cheap checks, first, so that garbage never reaches the numbering-plan regexes.
+fn structural(input: &str) -> Result<String, PhoneNumberError> {
+    let trimmed = input.trim();
+    if trimmed.is_empty() {
+        return Err(PhoneNumberError::Empty);
+    }
+    let Some(rest) = trimmed.strip_prefix('+') else {
+        return Err(PhoneNumberError::MissingPlus(trimmed.to_owned()));
+    };
+    let mut canonical = String::with_capacity(16);
+    canonical.push('+');
+    for c in rest.chars() {
+        match c {
+            '0'..='9' => canonical.push(c),
+            ' ' | '-' | '.' | '(' | ')' => {}
+            _ => return Err(PhoneNumberError::NotDigits(trimmed.to_owned())),
+        }
+    }
+    let digits = canonical.len() - 1;
+    if !(8..=15).contains(&digits) {
+        return Err(PhoneNumberError::Length(trimmed.to_owned(), digits));
+    }
+    if canonical.as_bytes()[1] == b'0' {
+        return Err(PhoneNumberError::LeadingZero(trimmed.to_owned()));
+    }
+    Ok(canonical)
+}
+
+/// Ranges that regulators reserve for fiction: never anyone's phone, yet tests and docs use them.
+const FICTIONAL: &[(&str, usize)] = &[
+    ("+447700900", 13), // Ofcom's drama range for UK mobiles, 07700 900000 to 900999
+];
+
+/// Checks `canonical` (`+` and 8 to 15 digits) against libphonenumber's numbering plans.
+fn validate_for_country(canonical: &str) -> Result<(), PhoneNumberError> {
+    let fictional =
+        |(prefix, len): &(&str, usize)| canonical.len() == *len && canonical.starts_with(prefix);
+    if FICTIONAL.iter().any(fictional) {
+        return Ok(());
+    }
+    let invalid = || PhoneNumberError::Invalid(canonical.to_owned());
+    let parsed = phonenumber::parse(None, canonical).map_err(|_| invalid())?;
+    if parsed.is_valid() {
+        return Ok(());
+    }
+    let code = parsed.code().value();
+    if parsed.national().zeros() > 0 {
+        let without_trunk = format!("+{code}{}", parsed.national().value());
+        if validate_for_country(&without_trunk).is_ok() {
+            return Err(PhoneNumberError::NotCanonical {
+                number: canonical.to_owned(),
+                canonical: without_trunk,
+            });
+        }
+    }
+    // The number's own region when the plan can tell, else the code's main country.
+    let country = match parsed.country().id() {
+        Some(id) => id.as_ref().to_owned(),
+        None => match DATABASE
+            .region(&code)
+            .and_then(|r| r.first().map(|s| s.to_string()))
+        {
+            Some(region) => region,
+            None => return Err(invalid()),
+        },
+    };
+    Err(PhoneNumberError::InvalidForCountry {
+        number: canonical.to_owned(),
+        country,
+    })
 }
 
 impl fmt::Display for PhoneNumber {
@@ -85,5 +156,154 @@ impl<'de> serde::Deserialize<'de> for PhoneNumber {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
         Self::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn err(input: &str) -> PhoneNumberError {
+        PhoneNumber::parse(input).expect_err(input)
+    }
+
+    #[test]
+    fn accepts_realistic_test_numbers() {
+        for n in [
+            "+14155550100",
+            "+12025550143",
+            "+447700900123",
+            "+33612345678",
+            "+12015550123",
+        ] {
+            assert_eq!(PhoneNumber::parse(n).map(|p| p.0), Ok(n.to_owned()), "{n}");
+        }
+    }
+
+    #[test]
+    fn tolerates_print_formatting_and_canonicalises() {
+        let p = PhoneNumber::parse(" +1 (415) 555-0100 ").expect("formatted");
+        assert_eq!(p.as_str(), "+14155550100");
+        assert_eq!(p.digits(), "14155550100");
+        assert_eq!(
+            PhoneNumber::parse("+33 6.12.34.56.78").map(|p| p.0),
+            Ok("+33612345678".into())
+        );
+    }
+
+    #[test]
+    fn structural_errors_say_why() {
+        assert_eq!(err("  "), PhoneNumberError::Empty);
+        assert_eq!(
+            err("14155550100"),
+            PhoneNumberError::MissingPlus("14155550100".into())
+        );
+        assert_eq!(
+            err("+1415555O100"),
+            PhoneNumberError::NotDigits("+1415555O100".into())
+        );
+        assert_eq!(
+            err("+1234567"),
+            PhoneNumberError::Length("+1234567".into(), 7)
+        );
+        assert_eq!(
+            err("+1234567890123456"),
+            PhoneNumberError::Length("+1234567890123456".into(), 16)
+        );
+        assert_eq!(
+            err("+0123456789"),
+            PhoneNumberError::LeadingZero("+0123456789".into())
+        );
+    }
+
+    #[test]
+    fn numbering_plan_errors_name_the_country() {
+        let e = err("+15555550100"); // 555 is not an assigned area code
+        assert!(
+            matches!(&e, PhoneNumberError::InvalidForCountry { country, .. } if country == "US"),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "phone number `+15555550100` is not a valid number for its country (US)"
+        );
+        let e = err("+14151550100"); // exchange codes never start with 1
+        assert!(
+            matches!(e, PhoneNumberError::InvalidForCountry { .. }),
+            "{e:?}"
+        );
+        assert!(matches!(
+            err("+44770090012"),
+            PhoneNumberError::InvalidForCountry { .. }
+        ));
+        assert!(matches!(err("+99912345678"), PhoneNumberError::Invalid(_)));
+    }
+
+    #[test]
+    fn trunk_prefix_after_country_code_suggests_the_e164_form() {
+        assert_eq!(
+            err("+44 07700 900123"),
+            PhoneNumberError::NotCanonical {
+                number: "+4407700900123".into(),
+                canonical: "+447700900123".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn serde_round_trips_and_rejects_invalid() {
+        let p = PhoneNumber::parse("+14155550100").expect("valid");
+        let json = serde_json::to_string(&p).expect("serialize");
+        assert_eq!(json, "\"+14155550100\"");
+        assert_eq!(serde_json::from_str::<PhoneNumber>(&json).ok(), Some(p));
+        assert!(serde_json::from_str::<PhoneNumber>("\"+15555550100\"").is_err());
+    }
+
+    /// Not an assertion: prints µs/parse for the report (`cargo test -- --nocapture parse_timing`).
+    #[test]
+    fn parse_timing() {
+        let inputs: Vec<String> = (0..2_000)
+            .map(|n| PhoneNumber::example(n * 7919).0)
+            .collect();
+        let start = std::time::Instant::now();
+        let ok = inputs
+            .iter()
+            .filter(|n| PhoneNumber::parse(n).is_ok())
+            .count();
+        let per = start.elapsed().as_secs_f64() * 1e6 / inputs.len() as f64;
+        println!(
+            "PhoneNumber::parse: {per:.1} µs/parse over {} numbers",
+            inputs.len()
+        );
+        assert_eq!(ok, inputs.len());
+    }
+
+    proptest! {
+        #[test]
+        fn parse_never_panics(s in "\\PC{0,24}") {
+            let _ = PhoneNumber::parse(&s);
+        }
+
+        #[test]
+        fn digit_strings_never_panic_and_accepted_ones_are_canonical(s in "\\+[0-9 ().-]{0,20}") {
+            if let Ok(p) = PhoneNumber::parse(&s) {
+                prop_assert!(p.as_str().starts_with('+'));
+                prop_assert!(p.digits().bytes().all(|b| b.is_ascii_digit()));
+                prop_assert!((8..=15).contains(&p.digits().len()));
+                prop_assert_eq!(PhoneNumber::parse(p.as_str()), Ok(p.clone()));
+            }
+        }
+
+        #[test]
+        fn formatting_noise_does_not_change_the_number(n in 0u32..50_000_000, seps in prop::collection::vec(prop::sample::select(vec!["", " ", "-", ".", "(", ")"]), 11)) {
+            let p = PhoneNumber::example(n);
+            let mut noisy = String::from("+");
+            for (d, sep) in p.digits().chars().zip(seps) {
+                noisy.push_str(sep);
+                noisy.push(d);
+            }
+            prop_assert_eq!(PhoneNumber::parse(&noisy), Ok(p));
+        }
     }
 }
