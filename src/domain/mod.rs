@@ -1,10 +1,12 @@
 //! Types that are valid by construction: parse at the edge, trust them inside.
 
+mod gsm7;
 mod keyword;
 mod member_status;
 mod message_body;
 mod message_status;
 mod phone_number;
+mod segments;
 
 pub use keyword::Keyword;
 pub use member_status::MemberStatus;
