@@ -1,11 +1,10 @@
 //! E.164 phone numbers.
 
 mod example;
+mod plan;
 
 use std::fmt;
 use std::str::FromStr;
-
-use phonenumber::metadata::DATABASE;
 
 /// A phone number in E.164 form (`+` country code and national number): if you hold one, it is valid.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -40,7 +39,7 @@ impl PhoneNumber {
     /// because people paste numbers as they see them printed.
     pub fn parse(input: &str) -> Result<Self, PhoneNumberError> {
         let canonical = structural(input)?;
-        validate_for_country(&canonical)?;
+        plan::validate(&canonical)?;
         Ok(Self(canonical))
     }
 
@@ -81,50 +80,6 @@ fn structural(input: &str) -> Result<String, PhoneNumberError> {
         return Err(PhoneNumberError::LeadingZero(trimmed.to_owned()));
     }
     Ok(canonical)
-}
-
-/// Ranges that regulators reserve for fiction: never anyone's phone, yet tests and docs use them.
-const FICTIONAL: &[(&str, usize)] = &[
-    ("+447700900", 13), // Ofcom's drama range for UK mobiles, 07700 900000 to 900999
-];
-
-/// Checks `canonical` (`+` and 8 to 15 digits) against libphonenumber's numbering plans.
-fn validate_for_country(canonical: &str) -> Result<(), PhoneNumberError> {
-    let fictional =
-        |(prefix, len): &(&str, usize)| canonical.len() == *len && canonical.starts_with(prefix);
-    if FICTIONAL.iter().any(fictional) {
-        return Ok(());
-    }
-    let invalid = || PhoneNumberError::Invalid(canonical.to_owned());
-    let parsed = phonenumber::parse(None, canonical).map_err(|_| invalid())?;
-    if parsed.is_valid() {
-        return Ok(());
-    }
-    let code = parsed.code().value();
-    if parsed.national().zeros() > 0 {
-        let without_trunk = format!("+{code}{}", parsed.national().value());
-        if validate_for_country(&without_trunk).is_ok() {
-            return Err(PhoneNumberError::NotCanonical {
-                number: canonical.to_owned(),
-                canonical: without_trunk,
-            });
-        }
-    }
-    // The number's own region when the plan can tell, else the code's main country.
-    let country = match parsed.country().id() {
-        Some(id) => id.as_ref().to_owned(),
-        None => match DATABASE
-            .region(&code)
-            .and_then(|r| r.first().map(|s| s.to_string()))
-        {
-            Some(region) => region,
-            None => return Err(invalid()),
-        },
-    };
-    Err(PhoneNumberError::InvalidForCountry {
-        number: canonical.to_owned(),
-        country,
-    })
 }
 
 impl fmt::Display for PhoneNumber {
@@ -214,40 +169,6 @@ mod tests {
         assert_eq!(
             err("+0123456789"),
             PhoneNumberError::LeadingZero("+0123456789".into())
-        );
-    }
-
-    #[test]
-    fn numbering_plan_errors_name_the_country() {
-        let e = err("+15555550100"); // 555 is not an assigned area code
-        assert!(
-            matches!(&e, PhoneNumberError::InvalidForCountry { country, .. } if country == "US"),
-            "{e:?}"
-        );
-        assert_eq!(
-            e.to_string(),
-            "phone number `+15555550100` is not a valid number for its country (US)"
-        );
-        let e = err("+14151550100"); // exchange codes never start with 1
-        assert!(
-            matches!(e, PhoneNumberError::InvalidForCountry { .. }),
-            "{e:?}"
-        );
-        assert!(matches!(
-            err("+44770090012"),
-            PhoneNumberError::InvalidForCountry { .. }
-        ));
-        assert!(matches!(err("+99912345678"), PhoneNumberError::Invalid(_)));
-    }
-
-    #[test]
-    fn trunk_prefix_after_country_code_suggests_the_e164_form() {
-        assert_eq!(
-            err("+44 07700 900123"),
-            PhoneNumberError::NotCanonical {
-                number: "+4407700900123".into(),
-                canonical: "+447700900123".into(),
-            }
         );
     }
 
