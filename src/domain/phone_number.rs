@@ -181,23 +181,22 @@ mod tests {
         assert!(serde_json::from_str::<PhoneNumber>("\"+15555550100\"").is_err());
     }
 
-    /// Not an assertion: prints µs/parse for the report (`cargo test -- --nocapture parse_timing`).
+    /// Not an assertion: prints µs/parse for the report (`cargo test -- --nocapture parse_timing`);
+    /// best of 5 rounds, because the test machine is shared.
     #[test]
     fn parse_timing() {
-        let inputs: Vec<String> = (0..2_000)
-            .map(|n| PhoneNumber::example(n * 7919).0)
-            .collect();
-        let start = std::time::Instant::now();
-        let ok = inputs
-            .iter()
-            .filter(|n| PhoneNumber::parse(n).is_ok())
-            .count();
-        let per = start.elapsed().as_secs_f64() * 1e6 / inputs.len() as f64;
-        println!(
-            "PhoneNumber::parse: {per:.1} µs/parse over {} numbers",
-            inputs.len()
-        );
-        assert_eq!(ok, inputs.len());
+        let inputs: Vec<String> = (0..500).map(|n| PhoneNumber::example(n * 7919).0).collect();
+        let best = |f: &dyn Fn(&str) -> bool| {
+            let rounds = (0..5).map(|_| {
+                let start = std::time::Instant::now();
+                assert!(inputs.iter().all(|n| f(n)));
+                start.elapsed().as_secs_f64() * 1e6 / inputs.len() as f64
+            });
+            rounds.fold(f64::INFINITY, f64::min)
+        };
+        let structural = best(&|n| structural(n).is_ok());
+        let full = best(&|n| PhoneNumber::parse(n).is_ok());
+        println!("PhoneNumber::parse: {full:.1} µs (structural check alone {structural:.2} µs)");
     }
 
     proptest! {
