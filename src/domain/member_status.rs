@@ -26,3 +26,28 @@ impl MemberStatus {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_through_store_and_json() {
+        for status in [MemberStatus::Subscribed, MemberStatus::Unsubscribed] {
+            assert_eq!(MemberStatus::parse(status.as_str()), Some(status));
+            let json = serde_json::to_string(&status).expect("serialize");
+            assert_eq!(json, format!("\"{}\"", status.as_str()));
+            assert_eq!(
+                serde_json::from_str::<MemberStatus>(&json).ok(),
+                Some(status)
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_names_are_rejected() {
+        for text in ["", "Subscribed", "SUBSCRIBED", " subscribed", "opted_out"] {
+            assert_eq!(MemberStatus::parse(text), None, "{text:?}");
+        }
+    }
+}

@@ -1,5 +1,7 @@
 //! SMS text with its encoding and segment count, as carriers bill it.
 
+use super::segments;
+
 /// How the carrier will encode the text: GSM-7 septets or UCS-2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -29,7 +31,8 @@ impl MessageBody {
     /// Twilio's limit on `Body`; the strictest of the three carriers.
     pub const MAX_CHARS: usize = 1600;
 
-    /// Validates the text and computes encoding and segments.
+    /// Validates the text and computes encoding and segments; whitespace-only counts as empty
+    /// because a carrier would bill for a message nobody can read.
     pub fn parse(text: &str) -> Result<Self, MessageBodyError> {
         if text.trim().is_empty() {
             return Err(MessageBodyError::Empty);
@@ -38,20 +41,7 @@ impl MessageBody {
         if chars > Self::MAX_CHARS {
             return Err(MessageBodyError::TooLong(chars));
         }
-        let encoding = if text.is_ascii() {
-            Encoding::Gsm7
-        } else {
-            Encoding::Ucs2
-        };
-        let (single, part) = match encoding {
-            Encoding::Gsm7 => (160, 153),
-            Encoding::Ucs2 => (70, 67),
-        };
-        let segments = if chars <= single {
-            1
-        } else {
-            chars.div_ceil(part)
-        } as u32;
+        let (encoding, segments) = segments::measure(text);
         Ok(Self {
             text: text.to_owned(),
             encoding,
@@ -72,5 +62,132 @@ impl MessageBody {
     /// Parts the carrier will send (and bill, and count against segment-based limits).
     pub fn segments(&self) -> u32 {
         self.segments
+    }
+
+    /// Unicode scalar values, the unit of [`MessageBody::MAX_CHARS`] (not bytes, not septets).
+    pub fn characters(&self) -> usize {
+        self.text.chars().count()
+    }
+}
+
+impl serde::Serialize for MessageBody {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MessageBody {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Self::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::gsm7;
+    use proptest::prelude::*;
+
+    #[test]
+    fn rejects_empty_and_whitespace_only() {
+        for text in ["", " ", "\n\t \r\n", "\u{00A0}\u{3000}"] {
+            assert_eq!(
+                MessageBody::parse(text),
+                Err(MessageBodyError::Empty),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn max_length_counts_characters_not_bytes() {
+        let body = MessageBody::parse(&"é".repeat(1600)).expect("1600 chars");
+        assert_eq!(
+            (body.characters(), body.encoding(), body.segments()),
+            (1600, Encoding::Gsm7, 11)
+        );
+        assert_eq!(
+            MessageBody::parse(&"a".repeat(1601)),
+            Err(MessageBodyError::TooLong(1601))
+        );
+        let emoji = MessageBody::parse(&"😀".repeat(1600)).expect("1600 emoji");
+        assert_eq!((emoji.encoding(), emoji.segments()), (Encoding::Ucs2, 49)); // 33 emoji a part
+        assert_eq!(
+            MessageBodyError::TooLong(1601).to_string(),
+            "message body has 1601 characters; the maximum is 1600"
+        );
+    }
+
+    #[test]
+    fn keeps_the_text_as_given() {
+        let body = MessageBody::parse("  Hi {name}\n").expect("valid");
+        assert_eq!(body.text(), "  Hi {name}\n");
+        assert_eq!((body.encoding(), body.segments()), (Encoding::Gsm7, 1));
+    }
+
+    #[test]
+    fn serde_is_the_plain_text_and_validates() {
+        let body = MessageBody::parse("Rally at 6pm 📣").expect("valid");
+        let json = serde_json::to_string(&body).expect("serialize");
+        assert_eq!(json, "\"Rally at 6pm 📣\"");
+        assert_eq!(serde_json::from_str::<MessageBody>(&json).ok(), Some(body));
+        assert!(serde_json::from_str::<MessageBody>("\"  \"").is_err());
+    }
+
+    fn gsm_char() -> impl Strategy<Value = char> {
+        let mut chars: Vec<char> = gsm7::BASIC
+            .iter()
+            .copied()
+            .filter(|c| *c != '\u{1B}')
+            .collect();
+        chars.extend(gsm7::EXTENSION.iter().map(|(c, _)| *c));
+        prop::sample::select(chars)
+    }
+
+    fn non_gsm_char() -> impl Strategy<Value = char> {
+        any::<char>().prop_filter("not GSM-7", |c| gsm7::septets(*c).is_none())
+    }
+
+    fn gsm_text() -> impl Strategy<Value = String> {
+        prop::collection::vec(prop_oneof![3 => Just('x'), 1 => gsm_char()], 1..400)
+            .prop_map(|v| v.into_iter().collect())
+    }
+
+    proptest! {
+        #[test]
+        fn parse_never_panics(text in any::<String>()) {
+            let _ = MessageBody::parse(&text);
+        }
+
+        #[test]
+        fn any_non_gsm_char_makes_it_ucs2(text in gsm_text(), c in non_gsm_char(), at in any::<prop::sample::Index>()) {
+            let mut chars: Vec<char> = text.chars().collect();
+            chars.insert(at.index(chars.len() + 1), c);
+            let text: String = chars.into_iter().chain(['x']).collect();
+            prop_assert_eq!(MessageBody::parse(&text).map(|b| b.encoding()), Ok(Encoding::Ucs2));
+        }
+
+        #[test]
+        fn gsm_only_text_is_gsm7(text in gsm_text()) {
+            let text = format!("x{text}");
+            prop_assert_eq!(MessageBody::parse(&text).map(|b| b.encoding()), Ok(Encoding::Gsm7));
+        }
+
+        #[test]
+        fn appending_a_gsm_char_never_lowers_segments(text in gsm_text(), c in gsm_char()) {
+            let text = format!("x{text}");
+            let before = MessageBody::parse(&text).ok().map(|b| b.segments());
+            let after = MessageBody::parse(&format!("{text}{c}")).ok().map(|b| b.segments());
+            prop_assert!(before.is_some() && after >= before, "{:?} -> {:?}", before, after);
+        }
+
+        #[test]
+        fn appending_to_ucs2_never_lowers_segments(text in gsm_text(), u in non_gsm_char(), c in any::<char>()) {
+            let text = format!("{u}x{text}");
+            let before = MessageBody::parse(&text).ok().map(|b| b.segments());
+            let after = MessageBody::parse(&format!("{text}{c}")).ok().map(|b| b.segments());
+            prop_assert!(before.is_some() && after >= before, "{:?} -> {:?}", before, after);
+        }
     }
 }

@@ -52,6 +52,12 @@ impl MessageStatus {
         next.rank() > self.rank()
     }
 
+    /// The status to store after `next` is reported, or `None` to ignore the report, because
+    /// carriers retry callbacks and deliver them out of order.
+    pub fn advance(self, next: MessageStatus) -> Option<MessageStatus> {
+        self.can_advance_to(next).then_some(next)
+    }
+
     /// The name stored in the database and shown in the API.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -77,5 +83,96 @@ impl MessageStatus {
 impl fmt::Display for MessageStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn names_round_trip() {
+        for status in MessageStatus::ALL {
+            assert_eq!(MessageStatus::parse(status.as_str()), Ok(status));
+            assert_eq!(status.to_string(), status.as_str());
+            let json = serde_json::to_string(&status).expect("serialize");
+            assert_eq!(json, format!("\"{}\"", status.as_str()));
+        }
+        assert_eq!(
+            MessageStatus::parse("Sent"),
+            Err(UnknownStatus("Sent".into()))
+        );
+    }
+
+    #[test]
+    fn advances_only_forward() {
+        use MessageStatus::*;
+        assert_eq!(Queued.advance(Sending), Some(Sending));
+        assert_eq!(
+            Queued.advance(Delivered),
+            Some(Delivered),
+            "a skipped step is fine"
+        );
+        assert_eq!(
+            Sent.advance(Sent),
+            None,
+            "a duplicate callback changes nothing"
+        );
+        assert_eq!(
+            Delivered.advance(Sent),
+            None,
+            "a late `sent` never overwrites `delivered`"
+        );
+        assert_eq!(
+            Delivered.advance(Failed),
+            None,
+            "a terminal status is final"
+        );
+        assert_eq!(Cancelled.advance(Sending), None);
+        assert!(
+            MessageStatus::ALL
+                .iter()
+                .filter(|s| s.is_terminal())
+                .count()
+                == 4
+        );
+    }
+
+    fn status() -> impl Strategy<Value = MessageStatus> {
+        prop::sample::select(MessageStatus::ALL.to_vec())
+    }
+
+    fn apply(start: MessageStatus, reports: &[MessageStatus]) -> Vec<MessageStatus> {
+        let mut history = vec![start];
+        for next in reports {
+            let current = *history.last().unwrap_or(&start);
+            history.push(current.advance(*next).unwrap_or(current));
+        }
+        history
+    }
+
+    proptest! {
+        #[test]
+        fn advance_is_some_exactly_for_a_forward_move(a in status(), b in status()) {
+            prop_assert_eq!(a.advance(b), if b.rank() > a.rank() { Some(b) } else { None });
+        }
+
+        #[test]
+        fn reports_in_any_order_never_move_backward_or_replace_a_terminal(
+            start in status(),
+            reports in prop::collection::vec(status(), 0..12).prop_shuffle(),
+        ) {
+            let history = apply(start, &reports);
+            for pair in history.windows(2) {
+                prop_assert!(pair[1].rank() >= pair[0].rank(), "{:?}", history);
+                if pair[0].is_terminal() {
+                    prop_assert_eq!(pair[1], pair[0]);
+                }
+            }
+            // Whatever the order, the result reaches the highest rank reported.
+            let highest = reports.iter().chain([&start]).map(|s| s.rank()).max();
+            prop_assert_eq!(history.last().map(|s| s.rank()), highest);
+        }
     }
 }

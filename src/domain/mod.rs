@@ -1,11 +1,15 @@
 //! Types that are valid by construction: parse at the edge, trust them inside.
 
+mod gsm7;
+mod join_keyword;
 mod keyword;
 mod member_status;
 mod message_body;
 mod message_status;
 mod phone_number;
+mod segments;
 
+pub use join_keyword::{JoinKeyword, JoinKeywordError};
 pub use keyword::Keyword;
 pub use member_status::MemberStatus;
 pub use message_body::{Encoding, MessageBody, MessageBodyError};
