@@ -4,3 +4,5 @@
 //! and says so.
 
 mod support;
+
+mod rabbitmq_smoke;
