@@ -229,7 +229,7 @@ EOF
         fg_tail_log "$FG_RABBIT_DIR/start.log" 10
         fg_tail_log "$FG_RABBIT_DIR/wait.log" 10
         local f
-        for f in "$FG_RABBIT_DIR"/log/*.log; do [ -e "$f" ] && fg_tail_log "$f"; done
+        for f in "$FG_RABBIT_DIR"/log/*.log; do [ -s "$f" ] && fg_tail_log "$f"; done
         fg_die "RabbitMQ node $FG_RABBIT_NODE did not start on 127.0.0.1:$FG_AMQP_PORT"
     fi
     FG_AMQP_URL="amqp://guest:guest@127.0.0.1:$FG_AMQP_PORT/%2f"
@@ -248,6 +248,10 @@ fg_stop_rabbitmq() {
         fg_log "stopped RabbitMQ $FG_RABBIT_NODE (pid $pid)"
     elif [ -n "$pid" ]; then
         fg_log "RabbitMQ $FG_RABBIT_NODE (pid $pid) had already exited"
+    else
+        # Interrupted before the node wrote its pid file: stop it by name if it is up.
+        fg_rabbit_env "$FG_RABBIT_BIN/rabbitmqctl" -n "$FG_RABBIT_NODE" stop --timeout 30 \
+            </dev/null >/dev/null 2>&1 && fg_log "stopped RabbitMQ $FG_RABBIT_NODE" || true
     fi
     # The node started a private epmd on FG_EPMD_PORT; it outlives the node unless told to stop.
     ERL_EPMD_PORT="$FG_EPMD_PORT" epmd -kill >/dev/null 2>&1 || true
