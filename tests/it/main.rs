@@ -5,4 +5,5 @@
 
 mod support;
 
+mod rabbitmq_smoke;
 mod serve;
