@@ -10,6 +10,7 @@
 //! - [`config`]: typed, layered configuration and carrier profiles.
 //! - [`domain`]: phone numbers, message bodies, keywords, statuses — valid by construction.
 //! - [`store`]: persistence on SQLite or PostgreSQL behind one API.
+//! - [`bus`]: the work queues between stages, on RabbitMQ or in the store.
 //! - [`events`]: protobuf events and their envelope.
 //! - [`carriers`]: one adapter per carrier (signatures, webhook parsing, sending).
 //! - [`http`]: the axum server: health, readiness, metrics, errors, shutdown.
@@ -17,6 +18,7 @@
 //! - [`commands`]: what the `floodgate` binary's subcommands do.
 
 pub mod app;
+pub mod bus;
 pub mod carriers;
 pub mod commands;
 pub mod config;

@@ -20,6 +20,8 @@ pub const WEBHOOKS_TOTAL: &str = "floodgate_webhooks_total";
 pub const WEBHOOK_SIGNATURE_FAILURES_TOTAL: &str = "floodgate_webhook_signature_failures_total";
 /// Keyword events from members. Labels: `keyword` (opt_in|opt_out|help).
 pub const KEYWORD_EVENTS_TOTAL: &str = "floodgate_keyword_events_total";
+/// Work items moved to the dead-letter queue. Labels: `queue`.
+pub const DEAD_LETTERS_TOTAL: &str = "floodgate_dead_letters_total";
 /// Whether the store answered the last readiness check (1) or not (0).
 pub const STORE_UP: &str = "floodgate_store_up";
 
