@@ -169,40 +169,6 @@ impl From<SignatureFailure> for WebhookError {
     }
 }
 
-/// How far a signed timestamp may be from our clock (Telnyx and Vonage), either way.
-pub(crate) const MAX_CLOCK_SKEW_SECS: u64 = 300;
-
-/// True when `ts` (unix seconds) is within [`MAX_CLOCK_SKEW_SECS`] of `now`.
-pub(crate) fn is_fresh(ts: i64, now: chrono::DateTime<chrono::Utc>) -> bool {
-    now.timestamp().abs_diff(ts) <= MAX_CLOCK_SKEW_SECS
-}
-
-/// Form-urlencoded pairs in order, repeats kept; lossy UTF-8 because carriers send UTF-8 anyway.
-pub(crate) fn form_pairs(bytes: &[u8]) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(bytes).into_owned().collect()
-}
-
-/// The first value of `name`, as carriers never repeat the fields we read.
-pub(crate) fn first<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
-/// An E.164 number, or a malformed error naming the field.
-pub(crate) fn phone(value: &str, field: &str) -> Result<PhoneNumber, WebhookError> {
-    PhoneNumber::parse(value).map_err(|e| WebhookError::Malformed(format!("`{field}`: {e}")))
-}
-
-/// A required field, or a malformed error naming it.
-pub(crate) fn required<'a>(value: Option<&'a str>, field: &str) -> Result<&'a str, WebhookError> {
-    match value {
-        Some(v) if !v.is_empty() => Ok(v),
-        _ => Err(WebhookError::Malformed(format!("`{field}` is missing"))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,14 +195,5 @@ mod tests {
         };
         assert_eq!(req("https://a.b/p?x=1&y=2#f").query(), "x=1&y=2");
         assert_eq!(req("https://a.b/p").query(), "");
-    }
-
-    #[test]
-    fn freshness_window_is_300_seconds_both_ways() {
-        let now = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
-        assert!(is_fresh(1_700_000_300, now));
-        assert!(is_fresh(1_699_999_700, now));
-        assert!(!is_fresh(1_700_000_301, now));
-        assert!(!is_fresh(i64::MIN, now));
     }
 }

@@ -6,8 +6,9 @@ use base64::engine::general_purpose::STANDARD;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
+use crate::carriers::fields::form_pairs;
 use crate::carriers::mac::{hmac, same};
-use crate::carriers::webhook::{SignatureFailure, WebhookRequest, form_pairs};
+use crate::carriers::webhook::{SignatureFailure, WebhookRequest};
 use crate::config::Secret;
 
 /// The header Twilio signs every webhook with.

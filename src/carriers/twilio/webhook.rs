@@ -2,9 +2,9 @@
 
 use axum::http::Method;
 
+use crate::carriers::fields::{first, form_pairs, phone, required};
 use crate::carriers::webhook::{
-    InboundSms, StatusReport, WebhookError, WebhookEvent, WebhookRequest, WebhookRoute, first,
-    form_pairs, phone, required,
+    InboundSms, StatusReport, WebhookError, WebhookEvent, WebhookRequest, WebhookRoute,
 };
 use crate::domain::MessageStatus;
 
