@@ -9,6 +9,7 @@
 
 mod fields;
 mod mac;
+pub mod telnyx;
 pub mod twilio;
 pub mod webhook;
 
