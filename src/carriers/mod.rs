@@ -11,6 +11,7 @@ mod fields;
 mod mac;
 pub mod telnyx;
 pub mod twilio;
+pub mod vonage;
 pub mod webhook;
 
 pub use webhook::{
