@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //! - `webhook.rs`: what every carrier's webhook becomes ([`WebhookEvent`]) and why one is refused.
+//! - `verify.rs`: [`verify_and_parse`], the single entry point: signature first, then meaning.
 //! - `fields.rs`, `mac.rs`: helpers the adapters share (form fields, clock window, HMAC).
 //! - `twilio/`, `telnyx/`, `vonage/`: per carrier, `signature.rs` (verify, and `sign` for the
 //!   simulator) and `webhook.rs` (parse the wire format); later `config.rs`, `request.rs`,
@@ -11,9 +12,11 @@ mod fields;
 mod mac;
 pub mod telnyx;
 pub mod twilio;
+mod verify;
 pub mod vonage;
 pub mod webhook;
 
+pub use verify::{WebhookCredentials, verify_and_parse};
 pub use webhook::{
     CarrierKind, ConcatPart, InboundSms, SignatureFailure, StatusReport, WebhookError,
     WebhookEvent, WebhookRequest, WebhookRoute,
