@@ -1,0 +1,140 @@
+//! Telnyx's JSON webhooks: `data.event_type` says what it is, whichever URL it was posted to.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::carriers::fields::{phone, required};
+use crate::carriers::webhook::{
+    InboundSms, StatusReport, WebhookError, WebhookEvent, WebhookRequest, WebhookRoute,
+};
+use crate::domain::MessageStatus;
+
+#[derive(Deserialize)]
+struct Envelope {
+    data: Option<Data>,
+}
+
+#[derive(Deserialize)]
+struct Data {
+    event_type: Option<String>,
+    payload: Option<Payload>,
+}
+
+// Lenient on purpose: every field optional, so a new or null field never drops a webhook.
+#[derive(Deserialize, Default)]
+struct Payload {
+    id: Option<String>,
+    text: Option<String>,
+    from: Option<Endpoint>,
+    to: Option<Vec<Endpoint>>,
+    parts: Option<Value>,
+    errors: Option<Vec<ApiError>>,
+}
+
+#[derive(Deserialize)]
+struct Endpoint {
+    phone_number: Option<String>,
+    status: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ApiError {
+    /// A string in the docs (`"40008"`); a number is accepted too.
+    code: Option<Value>,
+}
+
+/// Reads a verified request; `route` is ignored because Telnyx may post any event to either
+/// URL (the profile's webhook URL vs. the per-message `webhook_url`).
+pub fn parse(
+    _route: WebhookRoute,
+    request: &WebhookRequest<'_>,
+) -> Result<WebhookEvent, WebhookError> {
+    let envelope: Envelope = serde_json::from_slice(request.body)
+        .map_err(|e| WebhookError::Malformed(format!("body is not a Telnyx event: {e}")))?;
+    let data = envelope
+        .data
+        .ok_or_else(|| WebhookError::Malformed("`data` is missing".into()))?;
+    let event_type = required(data.event_type.as_deref(), "data.event_type")?;
+    let payload = data.payload.unwrap_or_default();
+    match event_type {
+        "message.received" => inbound(payload),
+        "message.sent" | "message.finalized" => status(payload),
+        other => Ok(WebhookEvent::Ignored {
+            reason: format!("Telnyx event type `{other}` is not handled"),
+        }),
+    }
+}
+
+fn inbound(payload: Payload) -> Result<WebhookEvent, WebhookError> {
+    let from = payload.from.and_then(|f| f.phone_number);
+    let to = first_recipient(payload.to.as_deref()).and_then(|t| t.phone_number.as_deref());
+    Ok(WebhookEvent::Inbound(InboundSms {
+        provider_message_id: required(payload.id.as_deref(), "data.payload.id")?.to_owned(),
+        from: phone(
+            required(from.as_deref(), "from.phone_number")?,
+            "from.phone_number",
+        )?,
+        to: phone(required(to, "to[0].phone_number")?, "to[0].phone_number")?,
+        // An MMS with only media has no `text`.
+        body: payload.text.unwrap_or_default(),
+        // Telnyx reassembles long messages before the webhook.
+        parts: None,
+        segments: payload
+            .parts
+            .as_ref()
+            .and_then(Value::as_u64)
+            .and_then(|n| n.try_into().ok()),
+    }))
+}
+
+fn status(payload: Payload) -> Result<WebhookEvent, WebhookError> {
+    let provider_message_id = required(payload.id.as_deref(), "data.payload.id")?.to_owned();
+    let raw = first_recipient(payload.to.as_deref()).and_then(|t| t.status.as_deref());
+    let raw = required(raw, "to[0].status")?;
+    let Some(status) = map_status(raw) else {
+        return Ok(WebhookEvent::Ignored {
+            reason: format!("unknown Telnyx message status `{raw}`"),
+        });
+    };
+    let error_code = payload
+        .errors
+        .as_ref()
+        .and_then(|errors| errors.first())
+        .and_then(|e| match e.code.as_ref()? {
+            Value::String(code) => Some(code.clone()),
+            Value::Number(code) => Some(code.to_string()),
+            _ => None,
+        });
+    Ok(WebhookEvent::Status(StatusReport {
+        provider_message_id,
+        status,
+        raw_status: raw.to_owned(),
+        error_code,
+    }))
+}
+
+/// We send to one recipient per message, so the first `to` entry is the one.
+fn first_recipient(to: Option<&[Endpoint]>) -> Option<&Endpoint> {
+    to?.first()
+}
+
+/// Telnyx's `to[].status` in our terms; `None` for statuses it may add later.
+///
+/// `sending_failed` never reached a carrier (→ `Failed`); `delivery_failed` was refused by one
+/// (→ `Undelivered`). `delivery_unconfirmed` means the carrier sent no DLR, so `Sent` is all we
+/// know (as with Twilio's `sent`). `expired` died in Telnyx's queue, unbilled (→ `Failed`).
+pub fn map_status(raw: &str) -> Option<MessageStatus> {
+    Some(match raw {
+        "queued" => MessageStatus::Queued,
+        "sending" => MessageStatus::Sending,
+        "sent" | "delivery_unconfirmed" => MessageStatus::Sent,
+        "delivered" => MessageStatus::Delivered,
+        "delivery_failed" => MessageStatus::Undelivered,
+        "sending_failed" | "expired" => MessageStatus::Failed,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+#[path = "webhook_tests.rs"]
+mod tests;

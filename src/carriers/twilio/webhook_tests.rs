@@ -1,0 +1,150 @@
+//! Payloads shaped like Twilio's (§1.2, §1.3).
+
+use axum::http::{HeaderMap, Method};
+
+use super::{map_status, parse};
+use crate::carriers::webhook::{
+    InboundSms, StatusReport, WebhookError, WebhookEvent, WebhookRequest, WebhookRoute,
+};
+use crate::domain::{MessageStatus, PhoneNumber};
+
+fn post(route: WebhookRoute, body: &str) -> Result<WebhookEvent, WebhookError> {
+    let headers = HeaderMap::new();
+    let request = WebhookRequest {
+        method: Method::POST,
+        public_url: "https://fg.example/webhooks/twilio/x",
+        headers: &headers,
+        body: body.as_bytes(),
+    };
+    parse(route, &request)
+}
+
+fn number(text: &str) -> PhoneNumber {
+    PhoneNumber::parse(text).expect("test number")
+}
+
+#[test]
+fn inbound_sms() {
+    let body = "ToCountry=US&SmsMessageSid=SM1&NumMedia=0&SmsSid=SM1&SmsStatus=received\
+        &Body=Join+us%21&To=%2B17735550002&NumSegments=1&MessageSid=SM1\
+        &AccountSid=AC1&From=%2B13125550001&ApiVersion=2010-04-01";
+    let expected = InboundSms {
+        provider_message_id: "SM1".into(),
+        from: number("+13125550001"),
+        to: number("+17735550002"),
+        body: "Join us!".into(),
+        parts: None,
+        segments: Some(1),
+    };
+    assert_eq!(
+        post(WebhookRoute::Inbound, body),
+        Ok(WebhookEvent::Inbound(expected))
+    );
+}
+
+#[test]
+fn inbound_by_get_reads_the_query() {
+    let headers = HeaderMap::new();
+    let request = WebhookRequest {
+        method: Method::GET,
+        public_url: "https://fg.example/in?SmsSid=SM2&From=%2B13125550001&To=%2B17735550002&Body=STOP",
+        headers: &headers,
+        body: b"",
+    };
+    let Ok(WebhookEvent::Inbound(sms)) = parse(WebhookRoute::Inbound, &request) else {
+        panic!("expected an inbound message");
+    };
+    assert_eq!(
+        (sms.provider_message_id.as_str(), sms.body.as_str()),
+        ("SM2", "STOP")
+    );
+}
+
+#[test]
+fn inbound_without_sender_or_with_a_bad_one_is_malformed() {
+    let missing = post(
+        WebhookRoute::Inbound,
+        "MessageSid=SM1&To=%2B17735550002&Body=x",
+    );
+    assert_eq!(
+        missing,
+        Err(WebhookError::Malformed("`From` is missing".into()))
+    );
+    let bad = post(
+        WebhookRoute::Inbound,
+        "MessageSid=SM1&From=12345&To=%2B17735550002",
+    );
+    assert!(matches!(bad, Err(WebhookError::Malformed(reason)) if reason.contains("From")));
+    let no_sid = post(
+        WebhookRoute::Inbound,
+        "From=%2B13125550001&To=%2B17735550002",
+    );
+    assert!(matches!(no_sid, Err(WebhookError::Malformed(_))));
+}
+
+#[test]
+fn status_callback_with_error_code() {
+    let body = "SmsSid=SM9&SmsStatus=undelivered&MessageStatus=undelivered&To=%2B1&\
+        MessageSid=SM9&AccountSid=AC1&From=%2B1&ApiVersion=2010-04-01&ErrorCode=30003";
+    let expected = StatusReport {
+        provider_message_id: "SM9".into(),
+        status: MessageStatus::Undelivered,
+        raw_status: "undelivered".into(),
+        error_code: Some("30003".into()),
+    };
+    assert_eq!(
+        post(WebhookRoute::Status, body),
+        Ok(WebhookEvent::Status(expected))
+    );
+}
+
+#[test]
+fn status_without_error_code_and_legacy_fields_only() {
+    let Ok(WebhookEvent::Status(report)) =
+        post(WebhookRoute::Status, "SmsSid=SM3&SmsStatus=sent&ErrorCode=")
+    else {
+        panic!("expected a status report");
+    };
+    assert_eq!(
+        (report.provider_message_id.as_str(), report.status),
+        ("SM3", MessageStatus::Sent)
+    );
+    assert_eq!(report.error_code, None);
+}
+
+#[test]
+fn unknown_and_inbound_statuses_are_ignored_not_errors() {
+    for raw in ["received", "receiving", "partially_delivered", "teleported"] {
+        let event = post(
+            WebhookRoute::Status,
+            &format!("MessageSid=SM1&MessageStatus={raw}"),
+        );
+        assert!(
+            matches!(event, Ok(WebhookEvent::Ignored { .. })),
+            "{raw}: {event:?}"
+        );
+    }
+    let no_status = post(WebhookRoute::Status, "MessageSid=SM1");
+    assert!(matches!(no_status, Err(WebhookError::Malformed(_))));
+}
+
+#[test]
+fn status_mapping() {
+    use MessageStatus::*;
+    let table = [
+        ("accepted", Queued),
+        ("scheduled", Queued),
+        ("queued", Queued),
+        ("sending", Sending),
+        ("sent", Sent),
+        ("delivered", Delivered),
+        ("read", Delivered),
+        ("undelivered", Undelivered),
+        ("failed", Failed),
+        ("canceled", Failed),
+    ];
+    for (raw, status) in table {
+        assert_eq!(map_status(raw), Some(status), "{raw}");
+    }
+    assert_eq!(map_status("received"), None);
+}
