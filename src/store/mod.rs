@@ -19,6 +19,8 @@ macro_rules! with_pool {
 
 mod error;
 mod pool;
+mod queue_items;
 
 pub use error::StoreError;
 pub use pool::{Backend, Store};
+pub use queue_items::QueueItem;

@@ -5,5 +5,6 @@
 
 mod support;
 
+mod bus;
 mod rabbitmq_smoke;
 mod serve;

@@ -1,66 +1,161 @@
 //! The bus inside the store: queues are rows, so a crash loses nothing here either.
+//!
+//! A consumer leases visible rows (pushing their `visible_at_ms` past the lease), keeps
+//! the leases of in-flight items alive with a heartbeat, and deletes a row when its
+//! work is acknowledged. A crashed process's leases simply expire and the rows are
+//! delivered again; a single embedded instance also releases them at start.
 
+mod ack;
+mod consumer;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
+use tokio::sync::{Notify, broadcast};
 
-use super::{BusError, ConsumeOptions, Consumer, Outcome, QueueDepth, QueueName, RetryPolicy, Settled};
+use super::{BusError, ConsumeOptions, Consumer, QueueDepth, QueueName, RetryPolicy};
 use crate::store::Store;
+
+pub use ack::EmbeddedAck;
+
+/// Knobs of the embedded bus.
+#[derive(Debug, Clone, Copy)]
+pub struct EmbeddedConfig {
+    /// Retry and dead-letter policy.
+    pub retry: RetryPolicy,
+    /// How long a leased item stays invisible without a heartbeat; bounds redelivery after a crash.
+    pub lease: Duration,
+    /// Longest sleep between polls of an empty queue (delayed items become visible at this resolution).
+    pub max_idle: Duration,
+}
+
+impl Default for EmbeddedConfig {
+    fn default() -> Self {
+        Self {
+            retry: RetryPolicy::default(),
+            lease: Duration::from_secs(30),
+            max_idle: Duration::from_millis(100),
+        }
+    }
+}
 
 /// Work queues kept in the store's `queue_items` table; cheap to clone.
 #[derive(Clone)]
 pub struct EmbeddedBus {
-    store: Store,
-    retry: RetryPolicy,
+    inner: Arc<Inner>,
 }
 
-/// Acknowledges one embedded delivery by its row id.
-#[derive(Debug)]
-pub struct EmbeddedAck {
-    pub(crate) id: i64,
+struct Inner {
+    store: Store,
+    config: EmbeddedConfig,
+    /// Wakes a queue's consumers as soon as something is published to it.
+    wakers: Mutex<HashMap<String, Arc<Notify>>>,
+    /// Events stay in-process when embedded: observers (the demo, tests) subscribe here.
+    events: broadcast::Sender<(String, Bytes)>,
+}
+
+/// Milliseconds since the Unix epoch: the clock queue visibility is measured on.
+pub(crate) fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
 impl EmbeddedBus {
     /// A bus on `store`.
-    pub fn new(store: Store, retry: RetryPolicy) -> Self {
-        Self { store, retry }
+    pub fn new(store: Store, config: EmbeddedConfig) -> Self {
+        let (events, _) = broadcast::channel(1024);
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                config,
+                wakers: Mutex::new(HashMap::new()),
+                events,
+            }),
+        }
     }
 
-    /// Inserts rows in one transaction.
-    pub async fn publish(&self, _queue: &QueueName, _payloads: &[Bytes]) -> Result<(), BusError> {
-        let _ = &self.store;
-        Err(BusError::Unavailable("not implemented".into()))
+    /// Makes items leased by a previous run visible at once; only safe when this is the only instance.
+    pub async fn reclaim_leases(&self) -> Result<u64, BusError> {
+        Ok(self.inner.store.release_all_leases(now_ms()).await?)
     }
 
-    /// Inserts a row visible after `delay`.
-    pub async fn publish_delayed(&self, _queue: &QueueName, _payload: Bytes, _attempt: u32, _delay: Duration) -> Result<(), BusError> {
-        Err(BusError::Unavailable("not implemented".into()))
+    fn waker(&self, queue: &QueueName) -> Arc<Notify> {
+        let mut wakers = self.inner.wakers.lock().unwrap_or_else(|e| e.into_inner());
+        wakers.entry(queue.as_str().to_owned()).or_default().clone()
     }
 
-    /// Polls visible rows.
-    pub async fn consume(&self, _queue: &QueueName, _options: ConsumeOptions) -> Result<Consumer, BusError> {
-        Err(BusError::Unavailable("not implemented".into()))
-    }
-
-    /// Events stay in-process when embedded.
-    pub async fn publish_event(&self, _routing_key: &str, _payload: Bytes) -> Result<(), BusError> {
+    /// Inserts every payload in one transaction; durable when this returns.
+    pub async fn publish(&self, queue: &QueueName, payloads: &[Bytes]) -> Result<(), BusError> {
+        let slices: Vec<&[u8]> = payloads.iter().map(|p| p.as_ref()).collect();
+        let now = now_ms();
+        self.inner
+            .store
+            .enqueue(queue.as_str(), &slices, 1, now, now)
+            .await?;
+        self.waker(queue).notify_waiters();
         Ok(())
     }
 
-    /// Rows waiting in the queue.
-    pub async fn depth(&self, _queue: &QueueName) -> Result<QueueDepth, BusError> {
-        Ok(QueueDepth::default())
+    /// Inserts a row that becomes visible after `delay`.
+    pub async fn publish_delayed(
+        &self,
+        queue: &QueueName,
+        payload: Bytes,
+        attempt: u32,
+        delay: Duration,
+    ) -> Result<(), BusError> {
+        let now = now_ms();
+        let visible = now + delay.as_millis() as i64;
+        self.inner
+            .store
+            .enqueue(
+                queue.as_str(),
+                &[payload.as_ref()],
+                attempt as i32,
+                visible,
+                now,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Starts a consumer task that leases rows as permits free up.
+    pub async fn consume(
+        &self,
+        queue: &QueueName,
+        options: ConsumeOptions,
+    ) -> Result<Consumer, BusError> {
+        Ok(consumer::spawn(
+            self.inner.store.clone(),
+            self.inner.config,
+            queue.clone(),
+            options,
+            self.waker(queue),
+        ))
+    }
+
+    /// Events go to in-process subscribers only; nothing is archived without RabbitMQ.
+    pub async fn publish_event(&self, routing_key: &str, payload: Bytes) -> Result<(), BusError> {
+        let _ = self.inner.events.send((routing_key.to_owned(), payload));
+        Ok(())
+    }
+
+    /// Subscribes to events published from now on.
+    pub fn subscribe_events(&self) -> broadcast::Receiver<(String, Bytes)> {
+        self.inner.events.subscribe()
+    }
+
+    /// Rows waiting or leased in `queue`.
+    pub async fn depth(&self, queue: &QueueName) -> Result<QueueDepth, BusError> {
+        let n = self.inner.store.queue_depth(queue.as_str()).await?;
+        Ok(QueueDepth {
+            messages: n.max(0) as u64,
+        })
     }
 
     /// The retry policy.
     pub fn retry_policy(&self) -> RetryPolicy {
-        self.retry
-    }
-}
-
-impl EmbeddedAck {
-    /// Deletes, delays, or dead-letters the row.
-    pub async fn settle(self, _queue: &QueueName, _payload: Bytes, _attempt: u32, _outcome: &Outcome) -> Result<Settled, BusError> {
-        Err(BusError::Unavailable("not implemented".into()))
+        self.inner.config.retry
     }
 }

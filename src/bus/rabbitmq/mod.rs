@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::{BusError, ConsumeOptions, Consumer, Outcome, QueueDepth, QueueName, RetryPolicy, Settled};
+use super::{
+    BusError, ConsumeOptions, Consumer, Outcome, QueueDepth, QueueName, RetryPolicy, Settled,
+};
 
 /// How to reach and use the broker.
 #[derive(Debug, Clone)]
@@ -42,12 +44,22 @@ impl RabbitBus {
     }
 
     /// Publishes to the queue's delay queue.
-    pub async fn publish_delayed(&self, _queue: &QueueName, _payload: Bytes, _attempt: u32, _delay: Duration) -> Result<(), BusError> {
+    pub async fn publish_delayed(
+        &self,
+        _queue: &QueueName,
+        _payload: Bytes,
+        _attempt: u32,
+        _delay: Duration,
+    ) -> Result<(), BusError> {
         Err(BusError::Unavailable("not implemented".into()))
     }
 
     /// Consumes with manual acks.
-    pub async fn consume(&self, _queue: &QueueName, _options: ConsumeOptions) -> Result<Consumer, BusError> {
+    pub async fn consume(
+        &self,
+        _queue: &QueueName,
+        _options: ConsumeOptions,
+    ) -> Result<Consumer, BusError> {
         Err(BusError::Unavailable("not implemented".into()))
     }
 
@@ -74,7 +86,13 @@ impl RabbitBus {
 
 impl RabbitAck {
     /// Acks, retries through a delay queue, or dead-letters.
-    pub async fn settle(self, _queue: &QueueName, _payload: Bytes, _attempt: u32, _outcome: &Outcome) -> Result<Settled, BusError> {
+    pub async fn settle(
+        self,
+        _queue: &QueueName,
+        _payload: Bytes,
+        _attempt: u32,
+        _outcome: &Outcome,
+    ) -> Result<Settled, BusError> {
         Err(BusError::Unavailable("not implemented".into()))
     }
 }
