@@ -13,6 +13,7 @@
 //! - [`bus`]: the work queues between stages, on RabbitMQ or in the store.
 //! - [`events`]: protobuf events and their envelope.
 //! - [`carriers`]: one adapter per carrier (signatures, webhook parsing, sending).
+//! - [`pipeline`]: the staged, back-pressured pipeline (Broadway-style).
 //! - [`http`]: the axum server: health, readiness, metrics, errors, shutdown.
 //! - [`telemetry`]: logging setup and every metric name in one place.
 //! - [`commands`]: what the `floodgate` binary's subcommands do.
@@ -25,5 +26,6 @@ pub mod config;
 pub mod domain;
 pub mod events;
 pub mod http;
+pub mod pipeline;
 pub mod store;
 pub mod telemetry;

@@ -20,6 +20,14 @@ pub const WEBHOOKS_TOTAL: &str = "floodgate_webhooks_total";
 pub const WEBHOOK_SIGNATURE_FAILURES_TOTAL: &str = "floodgate_webhook_signature_failures_total";
 /// Keyword events from members. Labels: `keyword` (opt_in|opt_out|help).
 pub const KEYWORD_EVENTS_TOTAL: &str = "floodgate_keyword_events_total";
+/// Work items a stage pulled from its queue. Labels: `stage`.
+pub const STAGE_RECEIVED_TOTAL: &str = "floodgate_stage_received_total";
+/// Work items a stage finished. Labels: `stage`, `outcome` (done|retry|rejected|dead_lettered|unsettled).
+pub const STAGE_COMPLETED_TOTAL: &str = "floodgate_stage_completed_total";
+/// Work items being processed right now. Labels: `stage`.
+pub const STAGE_IN_FLIGHT: &str = "floodgate_stage_in_flight";
+/// Time from pulling a work item to settling it, seconds. Labels: `stage`.
+pub const STAGE_DURATION_SECONDS: &str = "floodgate_stage_duration_seconds";
 /// Work items moved to the dead-letter queue. Labels: `queue`.
 pub const DEAD_LETTERS_TOTAL: &str = "floodgate_dead_letters_total";
 /// Whether the store answered the last readiness check (1) or not (0).
