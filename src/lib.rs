@@ -14,6 +14,7 @@
 //! - [`events`]: protobuf events and their envelope.
 //! - [`carriers`]: one adapter per carrier (signatures, webhook parsing, sending).
 //! - [`pipeline`]: the staged, back-pressured pipeline (Broadway-style).
+//! - [`webhooks`]: the carrier-facing edge: verify, make durable, answer.
 //! - [`http`]: the axum server: health, readiness, metrics, errors, shutdown.
 //! - [`telemetry`]: logging setup and every metric name in one place.
 //! - [`commands`]: what the `floodgate` binary's subcommands do.
@@ -29,3 +30,4 @@ pub mod http;
 pub mod pipeline;
 pub mod store;
 pub mod telemetry;
+pub mod webhooks;

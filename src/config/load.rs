@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{ConfigError, Settings, Source};
+use super::{ConfigError, PipelineConfig, Settings, Source};
 
 /// Each setting's key in the file, its environment variable and its flag.
 const KEYS: &[(&str, &str, &str)] = &[
@@ -72,7 +72,11 @@ pub fn load_with(
         .clone()
         .or_else(|| env("FLOODGATE_CONFIG").map(PathBuf::from));
     if let Some(path) = file {
-        for (key, value) in read_file(&path)? {
+        let (pairs, pipeline) = read_file(&path)?;
+        if let Some(pipeline) = pipeline {
+            settings.pipeline = pipeline;
+        }
+        for (key, value) in pairs {
             public_url_set |= key == "public_url";
             settings.apply(&key, &value, &Source::File(path.clone()))?;
         }
@@ -94,8 +98,8 @@ pub fn load_with(
     Ok(settings)
 }
 
-/// Reads the flat `key = "value"` pairs of a settings file.
-fn read_file(path: &Path) -> Result<Vec<(String, String)>, ConfigError> {
+/// Reads the flat `key = "value"` pairs of a settings file and its `[pipeline]` table.
+fn read_file(path: &Path) -> Result<(Vec<(String, String)>, Option<PipelineConfig>), ConfigError> {
     let source = Source::File(path.to_owned());
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError::new(source.clone(), "-", format!("cannot read the file: {e}")))?;
@@ -116,5 +120,6 @@ fn read_file(path: &Path) -> Result<Vec<(String, String)>, ConfigError> {
                 format!("expected a string, found {}", other.type_str()),
             )),
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((pairs, pipeline))
 }

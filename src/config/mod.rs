@@ -2,6 +2,7 @@
 
 mod error;
 mod load;
+mod pipeline;
 mod profile;
 mod profiles;
 mod secret;
@@ -9,6 +10,7 @@ mod settings;
 
 pub use error::{ConfigError, Source};
 pub use load::{ConfigFlags, load, load_with};
+pub use pipeline::PipelineConfig;
 pub use profile::{
     ADAPTERS, CarrierProfile, DailyCap, LimitUnit, Limits, SenderKind, SenderProfile,
 };

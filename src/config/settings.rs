@@ -62,6 +62,8 @@ pub struct Settings {
     pub carriers_dir: PathBuf,
     /// Text for terminals, JSON for log shippers.
     pub log_format: LogFormat,
+    /// The stages' knobs (`[pipeline]` in the config file).
+    pub pipeline: super::PipelineConfig,
 }
 
 impl Settings {
@@ -75,6 +77,7 @@ impl Settings {
             public_url: url::Url::parse("http://127.0.0.1:8080").expect("constant URL"),
             carriers_dir: PathBuf::from("carriers"),
             log_format: LogFormat::Text,
+            pipeline: super::PipelineConfig::default(),
         }
     }
 

@@ -11,4 +11,4 @@ pub use metrics::track_requests;
 pub use problem::Problem;
 pub use server::{router, serve};
 pub use shutdown::shutdown_signal;
-pub use state::AppState;
+pub use state::{AppState, Clock};

@@ -4,10 +4,16 @@
 //! - `processor`: bounded workers pulling from a producer (a bus consumer).
 //! - `batcher`: groups results for one database round trip, by size or timeout.
 //! - `acknowledger`: settles each delivery once its effect is durable.
+//! - `ingest`: makes incoming work durable (broker confirm, or the outbox) before 2xx.
+//! - `outbox`: forwards what ingest parked while the broker was away.
 
 mod acknowledger;
 mod batcher;
+mod ingest;
+mod outbox;
 mod processor;
 
+pub use ingest::{Durable, Ingest, IngestError};
+pub use outbox::{forward_once, spawn_forwarder};
 pub use batcher::{BatchConfig, BatchError, Batcher, Trigger};
 pub use processor::{Processor, StageConfig, spawn_stage};

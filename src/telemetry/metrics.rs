@@ -28,6 +28,12 @@ pub const STAGE_COMPLETED_TOTAL: &str = "floodgate_stage_completed_total";
 pub const STAGE_IN_FLIGHT: &str = "floodgate_stage_in_flight";
 /// Time from pulling a work item to settling it, seconds. Labels: `stage`.
 pub const STAGE_DURATION_SECONDS: &str = "floodgate_stage_duration_seconds";
+/// Payloads ingest parked in the outbox because the broker did not confirm. Labels: `queue`.
+pub const INGEST_OUTBOX_TOTAL: &str = "floodgate_ingest_outbox_total";
+/// Rows waiting in the outbox for the broker.
+pub const OUTBOX_DEPTH: &str = "floodgate_outbox_depth";
+/// Outbox rows published to the broker.
+pub const OUTBOX_FORWARDED_TOTAL: &str = "floodgate_outbox_forwarded_total";
 /// Work items moved to the dead-letter queue. Labels: `queue`.
 pub const DEAD_LETTERS_TOTAL: &str = "floodgate_dead_letters_total";
 /// Whether the store answered the last readiness check (1) or not (0).

@@ -1,0 +1,13 @@
+//! The carrier-facing edge: `POST /webhooks/{carrier}/inbound` and `.../status`.
+//!
+//! Every request is verified before anything else; a verified payload is made durable
+//! (ingest) before the 2xx, and answered in the form its carrier expects.
+
+mod credentials;
+mod handler;
+mod numbers;
+mod reply;
+
+pub use credentials::{CarrierEdge, carrier_edges};
+pub use handler::{MAX_BODY_BYTES, router};
+pub use numbers::NumberDirectory;
