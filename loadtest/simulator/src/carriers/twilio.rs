@@ -1,0 +1,192 @@
+//! Twilio Programmable Messaging's wire format (carriers-reference §1): the send
+//! endpoint, its error bodies, and signed status callbacks.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+
+use super::{CallbackRequest, Carrier, DeliveryStatus, Message, Rejection, SendRequest};
+use crate::engine::Shared;
+use crate::signing::{TWILIO_SIGNATURE_HEADER, twilio_signature};
+
+/// The API version in Twilio's paths and callbacks.
+pub const API_VERSION: &str = "2010-04-01";
+/// The header Floodgate may send to tie a carrier request to its own message.
+pub const CLIENT_ID_HEADER: &str = "x-floodgate-message-id";
+/// `ErrorCode` of an `undelivered` callback: 30003, unreachable handset (transient).
+const UNREACHABLE: u16 = 30003;
+
+/// Marker for the [`Carrier`] implementation.
+pub(crate) struct Twilio;
+
+/// The send route, mounted by the server.
+pub(crate) fn routes() -> Router<Arc<Shared>> {
+    Router::new().route(
+        "/2010-04-01/Accounts/{account_sid}/Messages.json",
+        post(send),
+    )
+}
+
+async fn send(
+    State(shared): State<Arc<Shared>>,
+    Path(account_sid): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request = parse(account_sid, &headers, &body);
+    let decision = shared.decide::<Twilio>(&request);
+    if !decision.latency.is_zero() {
+        tokio::time::sleep(decision.latency).await;
+    }
+    if let Some(job) = decision.callback {
+        shared.callbacks.enqueue(job);
+    }
+    match decision.result {
+        Ok(message) => (StatusCode::CREATED, axum::Json(message_json(&message))).into_response(),
+        Err(rejection) => error_response(rejection, &request),
+    }
+}
+
+/// Reads the form tolerantly: an undecodable body is treated as an empty one, so it is
+/// recorded and rejected like any other invalid send.
+fn parse(account_sid: String, headers: &HeaderMap, body: &[u8]) -> SendRequest {
+    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    SendRequest {
+        account_sid,
+        credentials: text(header::AUTHORIZATION.as_str()).and_then(basic_credentials),
+        to: field("To"),
+        from: field("From"),
+        body: field("Body"),
+        status_callback: field("StatusCallback"),
+        client_id: text(CLIENT_ID_HEADER).map(str::to_owned),
+    }
+}
+
+fn basic_credentials(value: &str) -> Option<(String, String)> {
+    let encoded = value.strip_prefix("Basic ")?;
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (user, secret) = decoded.split_once(':')?;
+    Some((user.to_owned(), secret.to_owned()))
+}
+
+fn message_json(m: &Message) -> Value {
+    let created = m.created.format("%a, %d %b %Y %H:%M:%S %z").to_string();
+    let uri = format!(
+        "/{API_VERSION}/Accounts/{}/Messages/{}",
+        m.account_sid, m.sid
+    );
+    json!({
+        "account_sid": m.account_sid,
+        "api_version": API_VERSION,
+        "body": m.body,
+        "date_created": created,
+        "date_updated": created,
+        "date_sent": null,
+        "direction": "outbound-api",
+        "error_code": null,
+        "error_message": null,
+        "from": m.from,
+        "messaging_service_sid": null,
+        "num_media": "0",
+        "num_segments": m.segments.to_string(),
+        "price": null,
+        "price_unit": "USD",
+        "sid": m.sid,
+        "status": "queued",
+        "subresource_uris": { "media": format!("{uri}/Media.json") },
+        "to": m.to,
+        "uri": format!("{uri}.json"),
+    })
+}
+
+fn error_response(rejection: Rejection, request: &SendRequest) -> Response {
+    let code = Twilio::error_code(rejection);
+    let message = match rejection {
+        Rejection::Unauthenticated => "Authenticate".to_owned(),
+        Rejection::MissingFrom => "A 'From' phone number is required.".to_owned(),
+        Rejection::MissingBody => "Message body is required.".to_owned(),
+        Rejection::InvalidTo => format!(
+            "The 'To' number {} is not a valid phone number.",
+            request.to.as_deref().unwrap_or("")
+        ),
+        Rejection::OptedOut => "Attempt to send to unsubscribed recipient".to_owned(),
+        Rejection::Throttled => "Too Many Requests".to_owned(),
+        Rejection::ServerError => "An internal server error has occurred".to_owned(),
+    };
+    let status =
+        StatusCode::from_u16(rejection.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = json!({
+        "code": code,
+        "message": message,
+        "more_info": format!("https://www.twilio.com/docs/errors/{code}"),
+        "status": status.as_u16(),
+    });
+    (status, axum::Json(body)).into_response()
+}
+
+impl Carrier for Twilio {
+    fn error_code(rejection: Rejection) -> u16 {
+        match rejection {
+            Rejection::Unauthenticated => 20003,
+            Rejection::MissingFrom => 21603,
+            Rejection::MissingBody => 21602,
+            Rejection::InvalidTo => 21211,
+            Rejection::OptedOut => 21610,
+            Rejection::Throttled => 20429,
+            Rejection::ServerError => 20500,
+        }
+    }
+
+    fn status_callback(
+        message: &Message,
+        status: DeliveryStatus,
+        url: &str,
+        auth_token: &str,
+    ) -> CallbackRequest {
+        let status_name = match status {
+            DeliveryStatus::Sent => "sent",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Undelivered => "undelivered",
+        };
+        let mut params = vec![
+            ("MessageSid", message.sid.clone()),
+            ("MessageStatus", status_name.to_owned()),
+            ("SmsSid", message.sid.clone()),
+            ("SmsStatus", status_name.to_owned()),
+            ("AccountSid", message.account_sid.clone()),
+            ("From", message.from.clone()),
+            ("To", message.to.clone()),
+            ("ApiVersion", API_VERSION.to_owned()),
+        ];
+        if status == DeliveryStatus::Undelivered {
+            params.push(("ErrorCode", UNREACHABLE.to_string()));
+        }
+        form_request(url, auth_token, &params)
+    }
+}
+
+/// A signed form POST, shared by status callbacks and inbound webhooks.
+pub(crate) fn form_request(
+    url: &str,
+    auth_token: &str,
+    params: &[(&str, String)],
+) -> CallbackRequest {
+    let signature = twilio_signature(auth_token, url, params);
+    CallbackRequest {
+        url: url.to_owned(),
+        content_type: "application/x-www-form-urlencoded",
+        headers: vec![(TWILIO_SIGNATURE_HEADER, signature)],
+        // Encoding a list of string pairs cannot fail.
+        body: serde_urlencoded::to_string(params).unwrap_or_default(),
+    }
+}
