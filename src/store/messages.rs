@@ -118,6 +118,12 @@ impl TryFrom<MessageRow> for Message {
     }
 }
 
+/// Every column of a message, its text resolved from the broadcast when the row has none.
+const SELECT: &str = "SELECT m.id, m.community_id, m.broadcast_id, m.member_id, m.to_number, m.from_number, \
+    m.carrier, COALESCE(m.body, b.body) AS body, m.priority, m.status, m.provider_message_id, m.attempts, \
+    m.last_error_code, m.created_at, m.updated_at, m.sent_at, m.delivered_at \
+    FROM messages m LEFT JOIN broadcasts b ON b.id = m.broadcast_id";
+
 /// Inserts a transactional message, `queued`; shared with the inbound keyword transaction.
 pub(crate) const INSERT_TRANSACTIONAL: &str = "INSERT INTO messages (community_id, member_id, to_number, \
     from_number, carrier, body, priority, status, status_rank, created_at, updated_at) \
@@ -126,13 +132,32 @@ pub(crate) const INSERT_TRANSACTIONAL: &str = "INSERT INTO messages (community_i
 impl Store {
     /// One message with its text, whichever table the text lives in.
     pub async fn message(&self, id: i64) -> Result<Option<Message>, StoreError> {
-        let sql = "SELECT m.id, m.community_id, m.broadcast_id, m.member_id, m.to_number, m.from_number, \
-                   m.carrier, COALESCE(m.body, b.body) AS body, m.priority, m.status, m.provider_message_id, \
-                   m.attempts, m.last_error_code, m.created_at, m.updated_at, m.sent_at, m.delivered_at \
-                   FROM messages m LEFT JOIN broadcasts b ON b.id = m.broadcast_id WHERE m.id = $1";
+        let sql = format!("{SELECT} WHERE m.id = $1");
         let row: Option<MessageRow> =
-            with_pool!(self, pool => sqlx::query_as(sql).bind(id).fetch_optional(pool).await)?;
+            with_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
         row.map(Message::try_from).transpose()
+    }
+
+    /// A broadcast's messages in id order after `after_id`, optionally in one status: for
+    /// progress views and for re-publishing `queued` messages whose queue item was lost.
+    pub async fn broadcast_messages(
+        &self,
+        broadcast_id: i64,
+        status: Option<MessageStatus>,
+        after_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Message>, StoreError> {
+        let sql = format!(
+            "{SELECT} WHERE m.broadcast_id = $1 AND ($2 IS NULL OR m.status = $2) AND m.id > $3 ORDER BY m.id LIMIT $4"
+        );
+        let rows: Vec<MessageRow> = with_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(broadcast_id)
+            .bind(status.map(MessageStatus::as_str))
+            .bind(after_id.unwrap_or(0))
+            .bind(limit)
+            .fetch_all(pool)
+            .await)?;
+        rows.into_iter().map(Message::try_from).collect()
     }
 
     /// Queues a one-off message and returns its id.
