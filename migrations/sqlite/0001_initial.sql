@@ -94,11 +94,16 @@ CREATE INDEX broadcasts_due ON broadcasts (status, send_at_ms);
 
 -- One outbound SMS. Broadcast rows leave body NULL (the text lives once on the broadcast;
 -- a million copies would dominate the table); transactional rows carry their own body.
+-- No foreign keys here, on purpose: per-row referential checks were two thirds of the time
+-- to insert a 1M-recipient fan-out on PostgreSQL (26 s vs 9 s). The store's only writers check
+-- the references (the fan-out insert locks its broadcast row, scoped by community, in the same
+-- transaction; member ids come from `members`), and nothing deletes communities, broadcasts
+-- or members.
 CREATE TABLE messages (
     id                  INTEGER PRIMARY KEY,
-    community_id        INTEGER NOT NULL REFERENCES communities (id),
-    broadcast_id        INTEGER REFERENCES broadcasts (id),
-    member_id           INTEGER REFERENCES members (id),
+    community_id        INTEGER NOT NULL,
+    broadcast_id        INTEGER,
+    member_id           INTEGER,
     to_number           TEXT    NOT NULL,
     from_number         TEXT,
     carrier             TEXT    NOT NULL,
@@ -116,11 +121,14 @@ CREATE TABLE messages (
     delivered_at        TEXT,
     CHECK ((broadcast_id IS NULL) = (body IS NOT NULL)),
     CHECK ((broadcast_id IS NULL) = (priority = 'transactional')),
-    UNIQUE (broadcast_id, member_id),
-    UNIQUE (carrier, provider_message_id)
+    UNIQUE (broadcast_id, member_id)
 );
 CREATE INDEX messages_by_broadcast_status ON messages (broadcast_id, status);
-CREATE INDEX messages_sent_by_community ON messages (community_id, sent_at);
+-- Partial: queued rows have neither value yet, and a million equal (carrier, NULL) keys made
+-- every fan-out insert three times slower on PostgreSQL.
+CREATE UNIQUE INDEX messages_by_provider_id ON messages (carrier, provider_message_id)
+    WHERE provider_message_id IS NOT NULL;
+CREATE INDEX messages_sent_by_community ON messages (community_id, sent_at) WHERE sent_at IS NOT NULL;
 
 -- Events accepted while the broker was unreachable, forwarded in id order when it returns.
 CREATE TABLE outbox (
