@@ -2,7 +2,7 @@
 
 use chrono::{Duration, Utc};
 use floodgate::domain::{MessageBody, MessageStatus};
-use floodgate::store::{BroadcastStatus, CreateBroadcast, NewBroadcast};
+use floodgate::store::{Backend, BroadcastStatus, CreateBroadcast, NewBroadcast, StoreError};
 
 use super::fixtures::{broadcast, community, members, now};
 use crate::support::TestDb;
@@ -226,6 +226,64 @@ async fn sent_today_counts_only_sent_messages_since(db: TestDb) {
     assert_eq!(db.store.messages_sent_today(c, later).await.unwrap(), 0);
 }
 
+async fn cancel_racing_fan_out_leaves_nothing_queued(db: TestDb) {
+    let (c, from) = community(&db.store, 1).await;
+    let recipients = members(&db.store, c, 1, 4_000).await;
+    let b = broadcast(&db.store, c, "Race").await;
+    let fan_out = {
+        let (store, from) = (db.store.clone(), from.clone());
+        tokio::spawn(async move {
+            for batch in recipients.chunks(200) {
+                store
+                    .insert_broadcast_messages(b.id, c, "twilio", Some(&from), batch)
+                    .await
+                    .unwrap();
+            }
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    db.store
+        .cancel_broadcast(c, b.id, Utc::now())
+        .await
+        .unwrap();
+    fan_out.await.unwrap();
+    let counts = db.store.message_counts(b.id).await.unwrap();
+    assert_eq!(
+        counts.queued, 0,
+        "every batch either waited for the cancel or was cancelled by it: {counts:?}"
+    );
+}
+
+async fn corrupt_stored_values_are_reported(db: TestDb) {
+    let (c, _) = community(&db.store, 1).await;
+    members(&db.store, c, 1, 2).await;
+    let sql = "UPDATE members SET phone = 'not a phone' WHERE id = (SELECT MIN(id) FROM members)";
+    let changed = match db.store.backend() {
+        Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+            sqlx::query(sql)
+                .execute(&pool)
+                .await
+                .unwrap()
+                .rows_affected()
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+            sqlx::query(sql)
+                .execute(&pool)
+                .await
+                .unwrap()
+                .rows_affected()
+        }
+    };
+    assert_eq!(changed, 1);
+    let page = db.store.members_page(c, None, None, 10).await;
+    assert!(
+        matches!(page, Err(StoreError::Corrupt(ref why)) if why.contains("members.phone")),
+        "{page:?}"
+    );
+}
+
 /// The broadcast's message ids in member order.
 async fn message_ids(db: &TestDb, broadcast_id: i64) -> Vec<i64> {
     let messages = db
@@ -243,4 +301,6 @@ on_both_backends!(
     fan_out_of_ten_thousand_is_resumable,
     cancel_stops_queued_messages_only,
     sent_today_counts_only_sent_messages_since,
+    cancel_racing_fan_out_leaves_nothing_queued,
+    corrupt_stored_values_are_reported,
 );
