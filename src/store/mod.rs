@@ -2,7 +2,21 @@
 //!
 //! Every query is written once in SQL both engines accept (`$1` placeholders,
 //! `ON CONFLICT`, `RETURNING`) and run on whichever pool is configured through
-//! `with_pool!`, so the two backends cannot drift apart.
+//! `with_pool!`, so the two backends cannot drift apart. The one exception is the fan-out
+//! insert (`messages_bulk`), which uses each engine's own set-based form because it writes a
+//! million rows per broadcast.
+//!
+//! # Layout
+//! One file per table or concern, each adding methods to [`Store`]:
+//! - `communities`, `senders`, `api_keys`: who a leader is and how they are reached.
+//! - `members` (one phone at a time) and `members_bulk` (imports, keyset pages, fan-out batches).
+//! - `broadcasts` (idempotent creation, reads) and `broadcast_progress` (status, cursor, cancel, counts).
+//! - `messages` (claims), `message_status` (forward-only updates), `messages_bulk` (fan-out insert).
+//! - `inbound`, `outbox`, and `keywords`: the one multi-table transaction the webhooks need.
+//! - `decode`: stored text back into domain types, reporting [`StoreError::Corrupt`].
+//!
+//! Broadcast messages store no body (the broadcast holds it); reads resolve it.
+//! Times: descriptive ones are `DateTime<Utc>`; those the engine schedules on are `*_ms` integers.
 
 /// Runs `$body` with `$pool` bound to the concrete pool, once per backend.
 ///
@@ -17,10 +31,38 @@ macro_rules! with_pool {
     };
 }
 
+mod api_keys;
+mod broadcast_progress;
+mod broadcasts;
+mod communities;
+mod decode;
 mod error;
+mod inbound;
+mod keywords;
+mod members;
+mod members_bulk;
+mod message_status;
+mod messages;
+mod messages_bulk;
+mod outbox;
 mod pool;
 mod queue_items;
+mod senders;
 
+pub use api_keys::ApiKey;
+pub use broadcast_progress::StatusCounts;
+pub use broadcasts::{Broadcast, BroadcastStatus, CreateBroadcast, NewBroadcast};
+pub use communities::{
+    Community, DEFAULT_HELP_REPLY, DEFAULT_STOP_REPLY, DEFAULT_WELCOME_REPLY, NewCommunity,
+};
 pub use error::StoreError;
+pub use inbound::{Inbound, InsertInbound, NewInbound};
+pub use keywords::{InboundAction, InboundApplied, MembershipChange};
+pub use members::{JoinedVia, Member};
+pub use members_bulk::ImportOutcome;
+pub use message_status::AdvanceOutcome;
+pub use messages::{Message, NewTransactional, Priority};
+pub use outbox::OutboxItem;
 pub use pool::{Backend, Store};
 pub use queue_items::QueueItem;
+pub use senders::{SenderKind, SenderNumber};

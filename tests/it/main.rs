@@ -3,6 +3,7 @@
 //! Start the services with `scripts/test`; a test that needs one and finds none fails
 //! and says so.
 
+mod store;
 mod support;
 
 mod bus;

@@ -1,0 +1,105 @@
+//! The webhook's one transaction: store an inbound text, apply its keyword, queue the reply.
+//!
+//! All three happen or none does, and a carrier retry of the same text changes nothing; so a
+//! crash between the steps can neither lose a STOP nor send a second welcome.
+
+use chrono::Utc;
+
+use super::inbound::{EXISTING_ID, INSERT as INSERT_INBOUND, NewInbound};
+use super::members::{BY_PHONE, COLUMNS, MemberRow, SUBSCRIBE, UNSUBSCRIBE};
+use super::messages::INSERT_TRANSACTIONAL;
+use super::{JoinedVia, Member, Store, StoreError};
+
+/// What the keyword asks of the member's subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MembershipChange {
+    /// HELP, or a text that is no keyword.
+    None,
+    /// JOIN: subscribe or resubscribe, recording the number texted and this inbound row.
+    Subscribe,
+    /// STOP: unsubscribe, or record a suppression row if the phone never joined.
+    Unsubscribe,
+}
+
+/// An inbound text and what the keyword layer decided to do about it.
+#[derive(Debug, Clone, Copy)]
+pub struct InboundAction<'a> {
+    pub inbound: NewInbound<'a>,
+    pub membership: MembershipChange,
+    /// Text to send back from the number the member texted, as a transactional message.
+    pub reply: Option<&'a str>,
+}
+
+/// What `apply_inbound` did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InboundApplied {
+    Applied {
+        inbound_id: i64,
+        /// The member row after the change, if the text touched one.
+        member: Option<Member>,
+        reply_message_id: Option<i64>,
+    },
+    /// The carrier already delivered this text; nothing was changed or queued again.
+    Duplicate { inbound_id: i64 },
+}
+
+impl Store {
+    /// Stores the text, applies the membership change and queues the reply in ONE transaction.
+    pub async fn apply_inbound(
+        &self,
+        action: &InboundAction<'_>,
+    ) -> Result<InboundApplied, StoreError> {
+        let n = &action.inbound;
+        let (community, phone) = (n.community_id, n.from.as_str());
+        let subscribe = format!("{SUBSCRIBE}{COLUMNS}");
+        let unsubscribe = format!("{UNSUBSCRIBE}{COLUMNS}");
+        let current = format!("SELECT {COLUMNS} FROM members {BY_PHONE}");
+        let outcome = with_pool!(self, pool => async {
+            // The INSERT comes first so the transaction is a writer from its first statement:
+            // SQLite then never has to upgrade a read snapshot (which fails under contention).
+            let mut tx = pool.begin().await?;
+            let inserted: Option<i64> = sqlx::query_scalar(INSERT_INBOUND)
+                .bind(n.community_id).bind(n.carrier).bind(n.provider_message_id).bind(n.from.as_str())
+                .bind(n.to.as_str()).bind(n.body).bind(n.keyword).bind(n.received_at)
+                .fetch_optional(&mut *tx).await?;
+            let Some(inbound_id) = inserted else {
+                let id: i64 = sqlx::query_scalar(EXISTING_ID)
+                    .bind(n.carrier).bind(n.provider_message_id).fetch_one(&mut *tx).await?;
+                return Ok::<_, sqlx::Error>(Err(id));
+            };
+            let changed: Option<MemberRow> = match action.membership {
+                MembershipChange::None => None,
+                MembershipChange::Subscribe => sqlx::query_as(&subscribe)
+                    .bind(community).bind(phone).bind(n.received_at).bind(JoinedVia::Keyword.as_str())
+                    .bind(n.to.as_str()).bind(inbound_id)
+                    .fetch_optional(&mut *tx).await?,
+                MembershipChange::Unsubscribe => sqlx::query_as(&unsubscribe)
+                    .bind(community).bind(phone).bind(n.received_at).bind(JoinedVia::Keyword.as_str())
+                    .fetch_optional(&mut *tx).await?,
+            };
+            let member: Option<MemberRow> = match changed {
+                Some(row) => Some(row),
+                None => sqlx::query_as(&current).bind(community).bind(phone).fetch_optional(&mut *tx).await?,
+            };
+            let member_id = member.as_ref().map(MemberRow::id);
+            let mut reply_id = None;
+            if let Some(body) = action.reply {
+                let id: i64 = sqlx::query_scalar(INSERT_TRANSACTIONAL)
+                    .bind(community).bind(member_id).bind(phone).bind(Some(n.to.as_str()))
+                    .bind(n.carrier).bind(body).bind(Utc::now())
+                    .fetch_one(&mut *tx).await?;
+                reply_id = Some(id);
+            }
+            tx.commit().await?;
+            Ok(Ok((inbound_id, member, reply_id)))
+        }.await)?;
+        match outcome {
+            Err(inbound_id) => Ok(InboundApplied::Duplicate { inbound_id }),
+            Ok((inbound_id, member, reply_message_id)) => Ok(InboundApplied::Applied {
+                inbound_id,
+                member: member.map(Member::try_from).transpose()?,
+                reply_message_id,
+            }),
+        }
+    }
+}

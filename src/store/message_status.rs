@@ -1,0 +1,118 @@
+//! Status changes of sent messages: the carrier's answer and its later callbacks, forward only.
+
+use chrono::{DateTime, Utc};
+
+use super::decode::{message_status, opt_phone, phone};
+use super::{Store, StoreError};
+use crate::domain::{MessageStatus, PhoneNumber};
+
+/// What a status callback did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AdvanceOutcome {
+    Advanced {
+        message_id: i64,
+        community_id: i64,
+        broadcast_id: Option<i64>,
+        from: Option<PhoneNumber>,
+        to: PhoneNumber,
+    },
+    /// The message is already at or past the reported status (duplicate or out-of-order callback).
+    Stale { current: MessageStatus },
+    /// No message has this provider id (yet): the callback may have beaten `record_send_result`.
+    Unknown,
+}
+
+/// Sets every status column; the `status_rank < $rank` guard in each WHERE clause is what makes
+/// concurrent updates unable to move a message backward on either engine.
+const SET_STATUS: &str = "status = $3, status_rank = $4, last_error_code = COALESCE($5, last_error_code), \
+    updated_at = $6, sent_at = COALESCE(sent_at, $7), delivered_at = COALESCE(delivered_at, $8)";
+
+/// The times a status implies: (sent_at, delivered_at); any carrier verdict means it was sent.
+fn implied_times(
+    status: MessageStatus,
+    at: DateTime<Utc>,
+) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    let sent = (status.rank() >= MessageStatus::Sent.rank() && status != MessageStatus::Cancelled)
+        .then_some(at);
+    let delivered = (status == MessageStatus::Delivered).then_some(at);
+    (sent, delivered)
+}
+
+impl Store {
+    /// Records the carrier's answer to a send; false if the message was already further along.
+    pub async fn record_send_result(
+        &self,
+        id: i64,
+        provider_message_id: Option<&str>,
+        status: MessageStatus,
+        error_code: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let sql = format!(
+            "UPDATE messages SET provider_message_id = COALESCE($2, provider_message_id), {SET_STATUS} \
+             WHERE id = $1 AND status_rank < $4"
+        );
+        let at = Utc::now();
+        let (sent, delivered) = implied_times(status, at);
+        let done = with_pool!(self, pool => sqlx::query(&sql)
+            .bind(id)
+            .bind(provider_message_id)
+            .bind(status.as_str())
+            .bind(i32::from(status.rank()))
+            .bind(error_code)
+            .bind(at)
+            .bind(sent)
+            .bind(delivered)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    /// Applies a carrier status callback if it moves the message forward.
+    pub async fn advance_status_by_provider_id(
+        &self,
+        carrier: &str,
+        provider_message_id: &str,
+        status: MessageStatus,
+        error_code: Option<&str>,
+    ) -> Result<AdvanceOutcome, StoreError> {
+        let sql = format!(
+            "UPDATE messages SET {SET_STATUS} WHERE carrier = $1 AND provider_message_id = $2 \
+             AND status_rank < $4 RETURNING id, community_id, broadcast_id, from_number, to_number"
+        );
+        let at = Utc::now();
+        let (sent, delivered) = implied_times(status, at);
+        type Moved = (i64, i64, Option<i64>, Option<String>, String);
+        let moved: Option<Moved> = with_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(carrier)
+            .bind(provider_message_id)
+            .bind(status.as_str())
+            .bind(i32::from(status.rank()))
+            .bind(error_code)
+            .bind(at)
+            .bind(sent)
+            .bind(delivered)
+            .fetch_optional(pool)
+            .await)?;
+        if let Some((message_id, community_id, broadcast_id, from, to)) = moved {
+            let from = opt_phone("messages.from_number", from.as_deref())?;
+            let to = phone("messages.to_number", &to)?;
+            return Ok(AdvanceOutcome::Advanced {
+                message_id,
+                community_id,
+                broadcast_id,
+                from,
+                to,
+            });
+        }
+        let sql = "SELECT status FROM messages WHERE carrier = $1 AND provider_message_id = $2";
+        let current: Option<String> = with_pool!(self, pool => sqlx::query_scalar(sql)
+            .bind(carrier).bind(provider_message_id).fetch_optional(pool).await)?;
+        match current {
+            Some(s) => Ok(AdvanceOutcome::Stale {
+                current: message_status(&s)?,
+            }),
+            None => Ok(AdvanceOutcome::Unknown),
+        }
+    }
+}

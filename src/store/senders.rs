@@ -1,0 +1,123 @@
+//! Sender numbers: the numbers a community texts from, which also tell inbound texts apart.
+
+use super::decode::{corrupt, name, phone};
+use super::{Community, Store, StoreError};
+use crate::domain::PhoneNumber;
+
+/// What kind of number a sender is; carriers rate-limit each kind differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SenderKind {
+    LongCode,
+    TollFree,
+    ShortCode,
+}
+
+impl SenderKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LongCode => "long_code",
+            Self::TollFree => "toll_free",
+            Self::ShortCode => "short_code",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::LongCode, Self::TollFree, Self::ShortCode]
+            .into_iter()
+            .find(|k| k.as_str() == text)
+    }
+}
+
+/// A number a community sends from and members text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SenderNumber {
+    pub id: i64,
+    pub community_id: i64,
+    pub carrier: String,
+    pub number: PhoneNumber,
+    pub kind: SenderKind,
+    /// This number's own limit, below the carrier account's; `None` means only the account limit.
+    pub rate_per_second: Option<f64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct SenderRow {
+    id: i64,
+    community_id: i64,
+    carrier: String,
+    number: String,
+    kind: String,
+    rate_per_second: Option<f64>,
+}
+
+impl TryFrom<SenderRow> for SenderNumber {
+    type Error = StoreError;
+    fn try_from(r: SenderRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: r.id,
+            community_id: r.community_id,
+            number: phone("sender_numbers.number", &r.number)?,
+            kind: name("sender_numbers.kind", &r.kind, SenderKind::parse)?,
+            carrier: r.carrier,
+            rate_per_second: r.rate_per_second,
+        })
+    }
+}
+
+const SENDER_COLUMNS: &str = "id, community_id, carrier, number, kind, rate_per_second";
+
+impl Store {
+    /// Registers a number the community sends from; a number belongs to one community only.
+    pub async fn add_sender_number(
+        &self,
+        community_id: i64,
+        carrier: &str,
+        number: &PhoneNumber,
+        kind: SenderKind,
+        rate_per_second: Option<f64>,
+    ) -> Result<SenderNumber, StoreError> {
+        let sql = format!(
+            "INSERT INTO sender_numbers (community_id, carrier, number, kind, rate_per_second) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING {SENDER_COLUMNS}"
+        );
+        let row: SenderRow = with_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(community_id)
+            .bind(carrier)
+            .bind(number.as_str())
+            .bind(kind.as_str())
+            .bind(rate_per_second)
+            .fetch_one(pool)
+            .await)?;
+        row.try_into()
+    }
+
+    /// The community an inbound text is for, found by the number the member texted.
+    pub async fn community_by_number(
+        &self,
+        number: &PhoneNumber,
+    ) -> Result<Option<(Community, SenderNumber)>, StoreError> {
+        let sql = format!("SELECT {SENDER_COLUMNS} FROM sender_numbers WHERE number = $1");
+        let row: Option<SenderRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(number.as_str()).fetch_optional(pool).await)?;
+        let Some(row) = row else { return Ok(None) };
+        let sender = SenderNumber::try_from(row)?;
+        let community = self.community(sender.community_id).await?.ok_or_else(|| {
+            corrupt(
+                "sender_numbers.community_id",
+                &sender.community_id.to_string(),
+                "no such community",
+            )
+        })?;
+        Ok(Some((community, sender)))
+    }
+
+    /// Every number of a community, in the order they were added.
+    pub async fn sender_numbers(&self, community_id: i64) -> Result<Vec<SenderNumber>, StoreError> {
+        let sql = format!(
+            "SELECT {SENDER_COLUMNS} FROM sender_numbers WHERE community_id = $1 ORDER BY id"
+        );
+        let rows: Vec<SenderRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(community_id).fetch_all(pool).await)?;
+        rows.into_iter().map(SenderNumber::try_from).collect()
+    }
+}

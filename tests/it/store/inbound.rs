@@ -1,0 +1,189 @@
+//! Inbound texts: dedupe on the carrier's id, and the keyword transaction.
+
+use floodgate::domain::{MemberStatus, MessageStatus, PhoneNumber};
+use floodgate::store::{
+    InboundAction, InboundApplied, InsertInbound, JoinedVia, MembershipChange, NewInbound,
+    NewTransactional, Priority,
+};
+
+use super::fixtures::{community, now, phone};
+use crate::support::TestDb;
+
+fn text<'a>(
+    community_id: i64,
+    id: &'a str,
+    from: &'a PhoneNumber,
+    to: &'a PhoneNumber,
+    body: &'a str,
+) -> NewInbound<'a> {
+    NewInbound {
+        community_id,
+        carrier: "twilio",
+        provider_message_id: id,
+        from,
+        to,
+        body,
+        keyword: Some(body),
+        received_at: now(),
+    }
+}
+
+async fn inbound_is_deduplicated(db: TestDb) {
+    let (c, number) = community(&db.store, 1).await;
+    let member = phone(1);
+    let first = db
+        .store
+        .insert_inbound(&text(c, "SM1", &member, &number, "JOIN"))
+        .await
+        .unwrap();
+    let InsertInbound::Inserted(id) = first else {
+        panic!("new text must insert")
+    };
+    let retry = db
+        .store
+        .insert_inbound(&text(c, "SM1", &member, &number, "JOIN"))
+        .await
+        .unwrap();
+    assert_eq!(retry, InsertInbound::Duplicate(id));
+    let mut other_carrier = text(c, "SM1", &member, &number, "JOIN");
+    other_carrier.carrier = "telnyx";
+    assert!(matches!(
+        db.store.insert_inbound(&other_carrier).await.unwrap(),
+        InsertInbound::Inserted(_)
+    ));
+
+    let page = db.store.inbound_page(c, None, 10).await.unwrap();
+    assert_eq!(page.len(), 2);
+    assert_eq!(
+        (page[0].id, &page[0].from, page[0].keyword.as_deref()),
+        (id, &member, Some("JOIN"))
+    );
+    assert!(
+        db.store
+            .inbound_page(c, Some(page[1].id), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn keyword_transaction_joins_replies_and_dedupes(db: TestDb) {
+    let (c, number) = community(&db.store, 1).await;
+    let member = phone(1);
+    let join = InboundAction {
+        inbound: text(c, "SM1", &member, &number, "JOIN"),
+        membership: MembershipChange::Subscribe,
+        reply: Some("Welcome!"),
+    };
+    let InboundApplied::Applied {
+        inbound_id,
+        member: Some(joined),
+        reply_message_id: Some(reply),
+    } = db.store.apply_inbound(&join).await.unwrap()
+    else {
+        panic!("a new JOIN subscribes and replies");
+    };
+    assert_eq!(
+        (joined.status, joined.joined_via),
+        (MemberStatus::Subscribed, JoinedVia::Keyword)
+    );
+    assert_eq!(
+        (joined.via_inbound_id, joined.via_number.as_ref()),
+        (Some(inbound_id), Some(&number))
+    );
+    let m = db.store.message(reply).await.unwrap().unwrap();
+    assert_eq!(
+        (&m.to, m.from.as_ref(), m.body.as_str()),
+        (&member, Some(&number), "Welcome!")
+    );
+    assert_eq!(
+        (m.priority, m.status, m.member_id),
+        (
+            Priority::Transactional,
+            MessageStatus::Queued,
+            Some(joined.id)
+        )
+    );
+
+    let retry = db.store.apply_inbound(&join).await.unwrap();
+    assert_eq!(retry, InboundApplied::Duplicate { inbound_id });
+    let next = NewTransactional {
+        community_id: c,
+        member_id: None,
+        to: &member,
+        from: None,
+        carrier: "twilio",
+        body: "x",
+        at: now(),
+    };
+    assert_eq!(
+        db.store.insert_transactional_message(&next).await.unwrap(),
+        reply + 1,
+        "the retry queued no reply"
+    );
+
+    let stop = InboundAction {
+        inbound: text(c, "SM2", &member, &number, "STOP"),
+        membership: MembershipChange::Unsubscribe,
+        reply: Some("Bye"),
+    };
+    let InboundApplied::Applied {
+        member: Some(left), ..
+    } = db.store.apply_inbound(&stop).await.unwrap()
+    else {
+        panic!("STOP applies");
+    };
+    assert_eq!(
+        (left.id, left.status),
+        (joined.id, MemberStatus::Unsubscribed)
+    );
+    assert!(!db.store.is_subscribed(joined.id).await.unwrap());
+}
+
+async fn keyword_transaction_for_strangers(db: TestDb) {
+    let (c, number) = community(&db.store, 1).await;
+    let stranger = phone(9);
+    let help = InboundAction {
+        inbound: text(c, "SM1", &stranger, &number, "HELP"),
+        membership: MembershipChange::None,
+        reply: Some("Reply STOP to opt out."),
+    };
+    let applied = db.store.apply_inbound(&help).await.unwrap();
+    let InboundApplied::Applied {
+        member: None,
+        reply_message_id: Some(reply),
+        ..
+    } = applied
+    else {
+        panic!("HELP from a stranger replies without a member: {applied:?}");
+    };
+    assert_eq!(
+        db.store.message(reply).await.unwrap().unwrap().member_id,
+        None
+    );
+
+    let stop = InboundAction {
+        inbound: text(c, "SM2", &stranger, &number, "STOP"),
+        membership: MembershipChange::Unsubscribe,
+        reply: None,
+    };
+    let applied = db.store.apply_inbound(&stop).await.unwrap();
+    let InboundApplied::Applied {
+        member: Some(suppressed),
+        reply_message_id: None,
+        ..
+    } = applied
+    else {
+        panic!("STOP from a stranger is remembered: {applied:?}");
+    };
+    assert_eq!(
+        (suppressed.status, suppressed.subscribed_at),
+        (MemberStatus::Unsubscribed, None)
+    );
+}
+
+on_both_backends!(
+    inbound_is_deduplicated,
+    keyword_transaction_joins_replies_and_dedupes,
+    keyword_transaction_for_strangers,
+);

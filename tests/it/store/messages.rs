@@ -1,0 +1,233 @@
+//! Claims and status updates: exactly once, and only ever forward, even when concurrent.
+
+use std::sync::Arc;
+
+use floodgate::domain::MessageStatus::{self, Delivered, Failed, Sending, Sent, Undelivered};
+use floodgate::store::{AdvanceOutcome, NewTransactional, Priority, Store};
+
+use super::fixtures::{community, now, phone};
+use crate::support::TestDb;
+
+const CALLBACKS: [MessageStatus; 4] = [Sent, Delivered, Undelivered, Failed];
+
+/// A queued transactional message to `phone(n)`.
+async fn queued(store: &Store, community_id: i64, n: u32) -> i64 {
+    let to = phone(n);
+    let new = NewTransactional {
+        community_id,
+        member_id: None,
+        to: &to,
+        from: None,
+        carrier: "twilio",
+        body: "hello",
+        at: now(),
+    };
+    store.insert_transactional_message(&new).await.unwrap()
+}
+
+/// A message handed to the carrier under provider id `SM{n}`, still `sending`.
+async fn in_flight(store: &Store, community_id: i64, n: u32) -> (i64, String) {
+    let id = queued(store, community_id, n).await;
+    let provider_id = format!("SM{n}");
+    assert!(
+        store
+            .record_send_result(id, Some(&provider_id), Sending, None)
+            .await
+            .unwrap()
+    );
+    (id, provider_id)
+}
+
+fn permutations(items: &[MessageStatus]) -> Vec<Vec<MessageStatus>> {
+    if items.len() <= 1 {
+        return vec![items.to_vec()];
+    }
+    let mut all = Vec::new();
+    for (i, first) in items.iter().enumerate() {
+        let mut rest = items.to_vec();
+        rest.remove(i);
+        for mut tail in permutations(&rest) {
+            tail.insert(0, *first);
+            all.push(tail);
+        }
+    }
+    all
+}
+
+async fn transactional_message_round_trip(db: TestDb) {
+    let (c, from) = community(&db.store, 1).await;
+    let to = phone(1);
+    let at = now();
+    let new = NewTransactional {
+        community_id: c,
+        member_id: None,
+        to: &to,
+        from: Some(&from),
+        carrier: "twilio",
+        body: "Welcome!",
+        at,
+    };
+    let id = db.store.insert_transactional_message(&new).await.unwrap();
+    let m = db.store.message(id).await.unwrap().expect("stored");
+    assert_eq!(
+        (m.to, m.from, m.body.as_str(), m.priority),
+        (to, Some(from), "Welcome!", Priority::Transactional)
+    );
+    assert_eq!(
+        (m.status, m.attempts, m.created_at, m.broadcast_id),
+        (MessageStatus::Queued, 0, at, None)
+    );
+    assert!(db.store.message(id + 1).await.unwrap().is_none());
+}
+
+async fn claim_is_exactly_once_under_twenty_claimers(db: TestDb) {
+    let (c, _) = community(&db.store, 1).await;
+    let store = Arc::new(db.store.clone());
+    for n in 0..5 {
+        let id = queued(&store, c, n).await;
+        let claimers: Vec<_> = (0..20)
+            .map(|_| {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move { store.claim_message(id).await.unwrap() })
+            })
+            .collect();
+        let mut wins = 0;
+        for claimer in claimers {
+            wins += usize::from(claimer.await.unwrap());
+        }
+        assert_eq!(wins, 1, "message {id}");
+        let m = store.message(id).await.unwrap().unwrap();
+        assert_eq!((m.status, m.attempts), (Sending, 1));
+    }
+}
+
+async fn release_requeues_only_a_claimed_message(db: TestDb) {
+    let (c, _) = community(&db.store, 1).await;
+    let id = queued(&db.store, c, 1).await;
+    assert!(
+        !db.store.release_message(id, Some("429")).await.unwrap(),
+        "not claimed yet"
+    );
+    assert!(db.store.claim_message(id).await.unwrap());
+    assert!(db.store.release_message(id, Some("429")).await.unwrap());
+    assert!(db.store.claim_message(id).await.unwrap());
+    let m = db.store.message(id).await.unwrap().unwrap();
+    assert_eq!(
+        (m.status, m.attempts, m.last_error_code.as_deref()),
+        (Sending, 2, Some("429"))
+    );
+}
+
+async fn callbacks_only_move_forward_in_every_order(db: TestDb) {
+    let (c, _) = community(&db.store, 1).await;
+    for (n, order) in (0u32..).zip(permutations(&CALLBACKS)) {
+        let (id, provider_id) = in_flight(&db.store, c, n).await;
+        let mut model = Sending;
+        for status in &order {
+            let outcome = db
+                .store
+                .advance_status_by_provider_id("twilio", &provider_id, *status, None)
+                .await
+                .unwrap();
+            if model.can_advance_to(*status) {
+                assert!(
+                    matches!(outcome, AdvanceOutcome::Advanced { message_id, .. } if message_id == id),
+                    "{order:?}"
+                );
+                model = *status;
+            } else {
+                assert_eq!(
+                    outcome,
+                    AdvanceOutcome::Stale { current: model },
+                    "{order:?}"
+                );
+            }
+        }
+        let m = db.store.message(id).await.unwrap().unwrap();
+        let first_terminal = order.iter().find(|s| s.is_terminal()).copied();
+        assert_eq!(Some(m.status), first_terminal, "{order:?}");
+        assert!(m.sent_at.is_some());
+        assert_eq!(m.delivered_at.is_some(), m.status == Delivered);
+        assert!(
+            !db.store
+                .record_send_result(id, None, Sent, None)
+                .await
+                .unwrap(),
+            "a late send result is stale"
+        );
+    }
+}
+
+async fn concurrent_callbacks_never_go_backward(db: TestDb) {
+    let (c, _) = community(&db.store, 1).await;
+    let store = Arc::new(db.store.clone());
+    for (n, order) in (0u32..).zip(permutations(&CALLBACKS)) {
+        let (id, provider_id) = in_flight(&store, c, n).await;
+        let tasks: Vec<_> = order
+            .iter()
+            .map(|status| {
+                let (store, provider_id, status) =
+                    (Arc::clone(&store), provider_id.clone(), *status);
+                tokio::spawn(async move {
+                    let outcome = store
+                        .advance_status_by_provider_id("twilio", &provider_id, status, None)
+                        .await;
+                    (status, outcome.unwrap())
+                })
+            })
+            .collect();
+        let mut terminal_wins = Vec::new();
+        for task in tasks {
+            let (status, outcome) = task.await.unwrap();
+            if status.is_terminal() && matches!(outcome, AdvanceOutcome::Advanced { .. }) {
+                terminal_wins.push(status);
+            }
+        }
+        assert_eq!(
+            terminal_wins.len(),
+            1,
+            "exactly one verdict wins: {terminal_wins:?}"
+        );
+        let m = store.message(id).await.unwrap().unwrap();
+        assert_eq!(
+            m.status, terminal_wins[0],
+            "the winner is what stays ({order:?})"
+        );
+    }
+}
+
+async fn unknown_provider_id_is_reported(db: TestDb) {
+    let (c, _) = community(&db.store, 1).await;
+    let (_, provider_id) = in_flight(&db.store, c, 1).await;
+    let outcome = db
+        .store
+        .advance_status_by_provider_id("twilio", "SM-nope", Delivered, None)
+        .await
+        .unwrap();
+    assert_eq!(outcome, AdvanceOutcome::Unknown);
+    let other_carrier = db
+        .store
+        .advance_status_by_provider_id("telnyx", &provider_id, Delivered, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        other_carrier,
+        AdvanceOutcome::Unknown,
+        "provider ids are per carrier"
+    );
+    let failed = db
+        .store
+        .advance_status_by_provider_id("twilio", &provider_id, Failed, Some("30003"))
+        .await
+        .unwrap();
+    assert!(matches!(failed, AdvanceOutcome::Advanced { ref to, .. } if *to == phone(1)));
+}
+
+on_both_backends!(
+    transactional_message_round_trip,
+    claim_is_exactly_once_under_twenty_claimers,
+    release_requeues_only_a_claimed_message,
+    callbacks_only_move_forward_in_every_order,
+    concurrent_callbacks_never_go_backward,
+    unknown_provider_id_is_reported,
+);

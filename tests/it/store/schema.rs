@@ -1,0 +1,139 @@
+//! Migrations, communities, sender numbers, API keys and the outbox.
+
+use floodgate::store::{SenderKind, Store};
+
+use super::fixtures::{community, sender};
+use crate::support::TestDb;
+
+async fn migrations_are_idempotent(db: TestDb) {
+    db.store.migrate().await.unwrap();
+    let again = Store::connect(&db.url).await.unwrap();
+    again.migrate().await.unwrap();
+    again.ping().await.unwrap();
+}
+
+async fn community_is_found_by_its_number(db: TestDb) {
+    let (id, number) = community(&db.store, 1).await;
+    let second = sender(2);
+    db.store
+        .add_sender_number(id, "telnyx", &second, SenderKind::TollFree, None)
+        .await
+        .unwrap();
+
+    let (found, by) = db
+        .store
+        .community_by_number(&second)
+        .await
+        .unwrap()
+        .expect("known number");
+    assert_eq!(found.id, id);
+    assert_eq!(found.join_keyword, "JOIN");
+    assert!(found.stop_reply.contains("unsubscribed"));
+    assert_eq!(
+        (by.carrier.as_str(), by.kind, by.rate_per_second),
+        ("telnyx", SenderKind::TollFree, None)
+    );
+
+    let numbers: Vec<_> = db
+        .store
+        .sender_numbers(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.number)
+        .collect();
+    assert_eq!(numbers, vec![number, second]);
+    assert!(
+        db.store
+            .community_by_number(&sender(3))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let taken = db
+        .store
+        .add_sender_number(id, "twilio", &sender(2), SenderKind::LongCode, None)
+        .await;
+    assert!(taken.is_err(), "a number belongs to one community");
+}
+
+async fn api_key_lookup_and_revoke(db: TestDb) {
+    let (id, _) = community(&db.store, 1).await;
+    let key = db
+        .store
+        .insert_api_key(id, "fg_abc", "hash-1")
+        .await
+        .unwrap();
+    let found = db
+        .store
+        .api_key_by_prefix("fg_abc")
+        .await
+        .unwrap()
+        .expect("stored key");
+    assert_eq!(
+        (found.community_id, found.hash.as_str(), found.revoked_at),
+        (id, "hash-1", None)
+    );
+    assert!(
+        db.store
+            .api_key_by_prefix("fg_nope")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    assert!(db.store.revoke_api_key(key.id).await.unwrap());
+    let revoked = db
+        .store
+        .api_key_by_prefix("fg_abc")
+        .await
+        .unwrap()
+        .unwrap()
+        .revoked_at
+        .expect("revoked");
+    assert!(db.store.revoke_api_key(key.id).await.unwrap());
+    let still = db
+        .store
+        .api_key_by_prefix("fg_abc")
+        .await
+        .unwrap()
+        .unwrap()
+        .revoked_at;
+    assert_eq!(still, Some(revoked), "revoking twice keeps the first time");
+    assert!(!db.store.revoke_api_key(key.id + 100).await.unwrap());
+}
+
+async fn outbox_push_peek_delete(db: TestDb) {
+    assert_eq!(db.store.outbox_len().await.unwrap(), 0);
+    let a = db
+        .store
+        .outbox_push("member.subscribed", b"\x00\x01binary")
+        .await
+        .unwrap();
+    let b = db.store.outbox_push("message.sent", b"two").await.unwrap();
+    let c = db
+        .store
+        .outbox_push("message.sent", b"three")
+        .await
+        .unwrap();
+
+    let first = db.store.outbox_peek(2).await.unwrap();
+    assert_eq!(first.iter().map(|i| i.id).collect::<Vec<_>>(), vec![a, b]);
+    assert_eq!(first[0].payload, b"\x00\x01binary");
+    assert_eq!(first[0].routing_key, "member.subscribed");
+    let again = db.store.outbox_peek(10).await.unwrap();
+    assert_eq!(again.len(), 3, "peek does not remove");
+    assert_eq!(again[0].attempts, 1, "each peek counts an attempt");
+
+    assert_eq!(db.store.outbox_delete(&[a, b, 9_999]).await.unwrap(), 2);
+    assert_eq!(db.store.outbox_delete(&[a]).await.unwrap(), 0);
+    assert_eq!(db.store.outbox_len().await.unwrap(), 1);
+    assert_eq!(db.store.outbox_peek(10).await.unwrap()[0].id, c);
+}
+
+on_both_backends!(
+    migrations_are_idempotent,
+    community_is_found_by_its_number,
+    api_key_lookup_and_revoke,
+    outbox_push_peek_delete,
+);
