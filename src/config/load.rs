@@ -103,14 +103,24 @@ fn read_file(path: &Path) -> Result<(Vec<(String, String)>, Option<PipelineConfi
     let source = Source::File(path.to_owned());
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError::new(source.clone(), "-", format!("cannot read the file: {e}")))?;
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-        ConfigError::new(
-            source.clone(),
-            "-",
-            format!("not valid TOML: {}", e.message()),
-        )
+    let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        ConfigError::new(source.clone(), "-", format!("not valid TOML: {}", e.message()))
     })?;
-    table
+    let pipeline = match table.remove("pipeline") {
+        None => None,
+        Some(value) => {
+            let config: PipelineConfig = serde_path_to_error::deserialize(value).map_err(|e| {
+                let path = e.path().to_string();
+                let key = if path == "." { "pipeline".to_owned() } else { format!("pipeline.{path}") };
+                ConfigError::new(source.clone(), key, e.into_inner().message().to_owned())
+            })?;
+            config
+                .validate()
+                .map_err(|(key, problem)| ConfigError::new(source.clone(), format!("pipeline.{key}"), problem))?;
+            Some(config)
+        }
+    };
+    let pairs = table
         .into_iter()
         .map(|(key, value)| match value {
             toml::Value::String(s) => Ok((key, s)),

@@ -191,6 +191,14 @@ impl Store {
         row.map(Broadcast::try_from).transpose()
     }
 
+    /// Any community's broadcast, for the pipeline's own stages (never for API callers).
+    pub async fn broadcast_by_id(&self, id: i64) -> Result<Option<Broadcast>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM broadcasts WHERE id = $1");
+        let row: Option<BroadcastRow> =
+            with_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
+        row.map(Broadcast::try_from).transpose()
+    }
+
     /// Newest first, strictly before `before_id` when given (keyset: stable under inserts).
     pub async fn broadcasts_page(
         &self,

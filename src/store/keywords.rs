@@ -7,7 +7,7 @@ use chrono::Utc;
 
 use super::inbound::{EXISTING_ID, INSERT as INSERT_INBOUND, NewInbound};
 use super::members::{BY_PHONE, COLUMNS, MemberRow, SUBSCRIBE, UNSUBSCRIBE};
-use super::messages::INSERT_TRANSACTIONAL;
+use super::messages::INSERT_REPLY;
 use super::{JoinedVia, Member, Store, StoreError};
 
 /// What the keyword asks of the member's subscription.
@@ -84,9 +84,9 @@ impl Store {
             let member_id = member.as_ref().map(MemberRow::id);
             let mut reply_id = None;
             if let Some(body) = action.reply {
-                let id: i64 = sqlx::query_scalar(INSERT_TRANSACTIONAL)
+                let id: i64 = sqlx::query_scalar(INSERT_REPLY)
                     .bind(community).bind(member_id).bind(phone).bind(Some(n.to.as_str()))
-                    .bind(n.carrier).bind(body).bind(Utc::now())
+                    .bind(n.carrier).bind(body).bind(Utc::now()).bind(inbound_id)
                     .fetch_one(&mut *tx).await?;
                 reply_id = Some(id);
             }

@@ -129,6 +129,11 @@ pub(crate) const INSERT_TRANSACTIONAL: &str = "INSERT INTO messages (community_i
     from_number, carrier, body, priority, status, status_rank, created_at, updated_at) \
     VALUES ($1, $2, $3, $4, $5, $6, 'transactional', 'queued', 0, $7, $7) RETURNING id";
 
+/// A keyword reply, linked to the inbound text that caused it.
+pub(crate) const INSERT_REPLY: &str = "INSERT INTO messages (community_id, member_id, to_number, \
+    from_number, carrier, body, priority, status, status_rank, created_at, updated_at, reply_to_inbound_id) \
+    VALUES ($1, $2, $3, $4, $5, $6, 'transactional', 'queued', 0, $7, $7, $8) RETURNING id";
+
 impl Store {
     /// One message with its text, whichever table the text lives in.
     pub async fn message(&self, id: i64) -> Result<Option<Message>, StoreError> {

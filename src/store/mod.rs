@@ -36,6 +36,7 @@ mod broadcast_progress;
 mod broadcasts;
 mod communities;
 mod decode;
+mod delivery;
 mod error;
 mod inbound;
 mod keywords;
@@ -55,6 +56,7 @@ pub use broadcasts::{Broadcast, BroadcastStatus, CreateBroadcast, NewBroadcast};
 pub use communities::{
     Community, DEFAULT_HELP_REPLY, DEFAULT_STOP_REPLY, DEFAULT_WELCOME_REPLY, NewCommunity,
 };
+pub use delivery::{ClaimOutcome, Claimed, SendRecord};
 pub use error::StoreError;
 pub use inbound::{Inbound, InsertInbound, NewInbound};
 pub use keywords::{InboundAction, InboundApplied, MembershipChange};

@@ -1,0 +1,103 @@
+//! Inbound stage: a member's text becomes a subscription change and maybe a reply.
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use prost::Message as _;
+
+use super::{decode, retry};
+use crate::bus::{Bus, Delivery, Lane, Outcome, QueueName};
+use crate::domain::{Keyword, MessageStatus, PhoneNumber};
+use crate::events::v1;
+use crate::pipeline::Processor;
+use crate::store::{InboundAction, InboundApplied, MembershipChange, NewInbound, Store};
+use crate::telemetry::metrics::{INBOUND_DUPLICATES_TOTAL, KEYWORD_EVENTS_TOTAL, WEBHOOKS_TOTAL};
+
+/// Applies keywords in one store transaction, then hands the reply to its delivery lane.
+pub struct InboundStage {
+    pub store: Store,
+    pub bus: Bus,
+}
+
+fn received_at(ts: Option<&prost_types::Timestamp>) -> DateTime<Utc> {
+    ts.and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32)).unwrap_or_else(Utc::now)
+}
+
+impl InboundStage {
+    async fn queue_reply(&self, carrier: &str, message_id: i64) -> Result<(), Outcome> {
+        let work = v1::DeliverMessages { carrier: carrier.to_owned(), message_ids: vec![message_id] };
+        let queue = QueueName::deliver(carrier, Lane::Transactional);
+        self.bus.publish(&queue, &[Bytes::from(work.encode_to_vec())]).await.map_err(retry)
+    }
+}
+
+impl Processor for InboundStage {
+    fn stage(&self) -> &'static str {
+        "inbound"
+    }
+
+    async fn process(&self, delivery: &Delivery) -> Outcome {
+        let cmd: v1::ProcessInbound = match decode(&delivery.payload) {
+            Ok(cmd) => cmd,
+            Err(outcome) => return outcome,
+        };
+        let (Ok(from), Ok(to)) = (PhoneNumber::parse(&cmd.from), PhoneNumber::parse(&cmd.to)) else {
+            return Outcome::Reject { reason: format!("unparseable numbers {} -> {}", cmd.from, cmd.to) };
+        };
+        let community = match self.store.community_by_number(&to).await {
+            Ok(Some((community, _sender))) => community,
+            Ok(None) => {
+                metrics::counter!(WEBHOOKS_TOTAL, "carrier" => cmd.carrier.clone(), "kind" => "inbound", "outcome" => "unknown_number").increment(1);
+                tracing::warn!(to = %to, "inbound text to a number no community owns (any more); dropped");
+                return Outcome::Done;
+            }
+            Err(e) => return retry(e),
+        };
+        let keyword = Keyword::classify(&cmd.body, &community.join_keyword);
+        let (membership, reply, label) = match keyword {
+            Some(Keyword::OptIn) => (MembershipChange::Subscribe, Some(community.welcome_reply.as_str()), Some("opt_in")),
+            Some(Keyword::OptOut) => (MembershipChange::Unsubscribe, Some(community.stop_reply.as_str()), Some("opt_out")),
+            Some(Keyword::Help) => (MembershipChange::None, Some(community.help_reply.as_str()), Some("help")),
+            None => (MembershipChange::None, None, None),
+        };
+        let action = InboundAction {
+            inbound: NewInbound {
+                community_id: community.id,
+                carrier: &cmd.carrier,
+                provider_message_id: &cmd.provider_message_id,
+                from: &from,
+                to: &to,
+                body: &cmd.body,
+                keyword: label,
+                received_at: received_at(cmd.received_at.as_ref()),
+            },
+            membership,
+            reply,
+        };
+        match self.store.apply_inbound(&action).await {
+            Ok(InboundApplied::Applied { reply_message_id, .. }) => {
+                if let Some(label) = label {
+                    metrics::counter!(KEYWORD_EVENTS_TOTAL, "keyword" => label).increment(1);
+                }
+                if let Some(id) = reply_message_id {
+                    if let Err(outcome) = self.queue_reply(&cmd.carrier, id).await {
+                        return outcome;
+                    }
+                }
+                Outcome::Done
+            }
+            Ok(InboundApplied::Duplicate { inbound_id }) => {
+                metrics::counter!(INBOUND_DUPLICATES_TOTAL, "carrier" => cmd.carrier.clone()).increment(1);
+                // A redelivery after a crash between commit and publish: make sure the reply is queued.
+                match self.store.reply_for_inbound(inbound_id).await {
+                    Ok(Some((id, MessageStatus::Queued))) => match self.queue_reply(&cmd.carrier, id).await {
+                        Ok(()) => Outcome::Done,
+                        Err(outcome) => outcome,
+                    },
+                    Ok(_) => Outcome::Done,
+                    Err(e) => retry(e),
+                }
+            }
+            Err(e) => retry(e),
+        }
+    }
+}

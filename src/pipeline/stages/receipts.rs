@@ -1,0 +1,87 @@
+//! Receipts stage: carrier status callbacks move messages forward, never back.
+
+use bytes::Bytes;
+use chrono::Utc;
+
+use super::{decode, retry};
+use crate::bus::{Bus, Delivery, Outcome};
+use crate::domain::MessageStatus;
+use crate::events::{Event, seal, timestamp, v1};
+use crate::pipeline::Processor;
+use crate::store::{AdvanceOutcome, Store};
+use crate::telemetry::metrics::RECEIPTS_TOTAL;
+
+/// Applies one status callback; an unknown provider id is retried (the send result may be in flight).
+pub struct ReceiptsStage {
+    pub store: Store,
+    pub bus: Bus,
+}
+
+impl Processor for ReceiptsStage {
+    fn stage(&self) -> &'static str {
+        "receipts"
+    }
+
+    async fn process(&self, delivery: &Delivery) -> Outcome {
+        let cmd: v1::ApplyReceipt = match decode(&delivery.payload) {
+            Ok(cmd) => cmd,
+            Err(outcome) => return outcome,
+        };
+        let Ok(status) = MessageStatus::parse(&cmd.status) else {
+            return Outcome::Reject { reason: format!("unknown status `{}`", cmd.status) };
+        };
+        let error_code = (!cmd.error_code.is_empty()).then_some(cmd.error_code.as_str());
+        let count = |outcome: &'static str| {
+            metrics::counter!(RECEIPTS_TOTAL, "carrier" => cmd.carrier.clone(), "outcome" => outcome).increment(1);
+        };
+        match self.store.advance_status_by_provider_id(&cmd.carrier, &cmd.provider_message_id, status, error_code).await {
+            Ok(AdvanceOutcome::Advanced { message_id, .. }) => {
+                count("advanced");
+                self.publish_event(message_id, &cmd, status).await;
+                Outcome::Done
+            }
+            Ok(AdvanceOutcome::Stale { .. }) => {
+                count("stale");
+                Outcome::Done
+            }
+            Ok(AdvanceOutcome::Unknown) => {
+                // The callback may have beaten our record of the send: try again shortly,
+                // and after the last attempt it is dead-lettered (and visible in metrics).
+                count("unknown");
+                Outcome::Retry { hint: None, reason: format!("no message with provider id {}", cmd.provider_message_id) }
+            }
+            Err(e) => retry(e),
+        }
+    }
+}
+
+impl ReceiptsStage {
+    async fn publish_event(&self, message_id: i64, cmd: &v1::ApplyReceipt, status: MessageStatus) {
+        let at = Some(timestamp(Utc::now()));
+        let (key, bytes) = match status {
+            MessageStatus::Delivered => {
+                let e = v1::MessageDelivered { message_id, carrier: cmd.carrier.clone(), provider_message_id: cmd.provider_message_id.clone(), at };
+                (v1::MessageDelivered::TYPE, seal(&e, format!("delivered-{message_id}"), "floodgate/receipts", &message_id.to_string(), Utc::now()))
+            }
+            MessageStatus::Sent | MessageStatus::Sending | MessageStatus::Queued => {
+                let e = v1::MessageSent { message_id, carrier: cmd.carrier.clone(), provider_message_id: cmd.provider_message_id.clone(), at };
+                (v1::MessageSent::TYPE, seal(&e, format!("sent-{message_id}"), "floodgate/receipts", &message_id.to_string(), Utc::now()))
+            }
+            MessageStatus::Undelivered | MessageStatus::Failed | MessageStatus::Cancelled => {
+                let e = v1::MessageFailed {
+                    message_id,
+                    carrier: cmd.carrier.clone(),
+                    provider_message_id: cmd.provider_message_id.clone(),
+                    error_code: cmd.error_code.clone(),
+                    status: status.as_str().to_owned(),
+                    at,
+                };
+                (v1::MessageFailed::TYPE, seal(&e, format!("failed-{message_id}"), "floodgate/receipts", &message_id.to_string(), Utc::now()))
+            }
+        };
+        if let Err(e) = self.bus.publish_event(key, Bytes::from(bytes)).await {
+            tracing::warn!(error = %e, message_id, "status event not published");
+        }
+    }
+}
+
