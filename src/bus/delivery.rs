@@ -13,7 +13,10 @@ pub enum Outcome {
     /// The effect is durable: remove the item.
     Done,
     /// A passing failure (timeout, 5xx, 429): deliver again later, at most `max_attempts` times.
-    Retry { hint: Option<Duration>, reason: String },
+    Retry {
+        hint: Option<Duration>,
+        reason: String,
+    },
     /// It can never succeed (undecodable, invalid): straight to the dead-letter queue.
     Reject { reason: String },
 }
@@ -48,7 +51,12 @@ pub struct Delivery {
 impl Delivery {
     /// Acknowledges, schedules a retry, or dead-letters, per `outcome` and the bus's retry policy.
     pub async fn settle(self, outcome: Outcome) -> Result<Settled, BusError> {
-        let Delivery { payload, queue, attempt, acker } = self;
+        let Delivery {
+            payload,
+            queue,
+            attempt,
+            acker,
+        } = self;
         let settled = match acker {
             Acker::Embedded(ack) => ack.settle(&queue, payload, attempt, &outcome).await?,
             Acker::Rabbit(ack) => ack.settle(&queue, payload, attempt, &outcome).await?,

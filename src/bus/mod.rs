@@ -57,7 +57,13 @@ impl Bus {
     }
 
     /// Enqueues `payload` to appear on `queue` after `delay`, as delivery number `attempt`.
-    pub async fn publish_delayed(&self, queue: &QueueName, payload: Bytes, attempt: u32, delay: Duration) -> Result<(), BusError> {
+    pub async fn publish_delayed(
+        &self,
+        queue: &QueueName,
+        payload: Bytes,
+        attempt: u32,
+        delay: Duration,
+    ) -> Result<(), BusError> {
         match self {
             Self::Embedded(bus) => bus.publish_delayed(queue, payload, attempt, delay).await,
             Self::Rabbit(bus) => bus.publish_delayed(queue, payload, attempt, delay).await,
@@ -65,7 +71,11 @@ impl Bus {
     }
 
     /// Starts consuming `queue`.
-    pub async fn consume(&self, queue: &QueueName, options: ConsumeOptions) -> Result<Consumer, BusError> {
+    pub async fn consume(
+        &self,
+        queue: &QueueName,
+        options: ConsumeOptions,
+    ) -> Result<Consumer, BusError> {
         match self {
             Self::Embedded(bus) => bus.consume(queue, options).await,
             Self::Rabbit(bus) => bus.consume(queue, options).await,

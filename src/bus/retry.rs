@@ -17,7 +17,11 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self { max_attempts: 5, base_delay: Duration::from_secs(1), max_delay: Duration::from_secs(300) }
+        Self {
+            max_attempts: 5,
+            base_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(300),
+        }
     }
 }
 
@@ -41,7 +45,9 @@ impl RetryPolicy {
 
     /// Exponential backoff with full jitter on the upper half, never below a hint, never above the cap.
     pub fn delay(&self, attempts: u32, hint: Option<Duration>) -> Duration {
-        let exp = self.base_delay.saturating_mul(1u32 << attempts.saturating_sub(1).min(16));
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << attempts.saturating_sub(1).min(16));
         let capped = exp.min(self.max_delay);
         let jittered = capped.mul_f64(rand::thread_rng().gen_range(0.5..=1.0));
         jittered.max(hint.unwrap_or_default()).min(self.max_delay)
@@ -56,18 +62,31 @@ mod tests {
     fn the_fifth_failure_dead_letters() {
         let policy = RetryPolicy::default();
         for attempts in 1..5 {
-            assert!(matches!(policy.decide(attempts, None), RetryDecision::RetryAfter(_)));
+            assert!(matches!(
+                policy.decide(attempts, None),
+                RetryDecision::RetryAfter(_)
+            ));
         }
         assert_eq!(policy.decide(5, None), RetryDecision::DeadLetter);
     }
 
     #[test]
     fn delays_grow_are_jittered_and_capped() {
-        let policy = RetryPolicy { max_attempts: 30, base_delay: Duration::from_secs(1), max_delay: Duration::from_secs(60) };
+        let policy = RetryPolicy {
+            max_attempts: 30,
+            base_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(60),
+        };
         for attempts in 1..30 {
             let d = policy.delay(attempts, None);
-            let full = Duration::from_secs(1).saturating_mul(1 << (attempts - 1).min(16)).min(Duration::from_secs(60));
-            assert!(d >= full / 2 && d <= full, "attempt {attempts}: {d:?} not in [{:?}, {full:?}]", full / 2);
+            let full = Duration::from_secs(1)
+                .saturating_mul(1 << (attempts - 1).min(16))
+                .min(Duration::from_secs(60));
+            assert!(
+                d >= full / 2 && d <= full,
+                "attempt {attempts}: {d:?} not in [{:?}, {full:?}]",
+                full / 2
+            );
         }
     }
 
@@ -75,6 +94,9 @@ mod tests {
     fn a_hint_is_honoured_up_to_the_cap() {
         let policy = RetryPolicy::default();
         assert!(policy.delay(1, Some(Duration::from_secs(30))) >= Duration::from_secs(30));
-        assert_eq!(policy.delay(1, Some(Duration::from_secs(3600))), policy.max_delay);
+        assert_eq!(
+            policy.delay(1, Some(Duration::from_secs(3600))),
+            policy.max_delay
+        );
     }
 }

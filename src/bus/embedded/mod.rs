@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::{BusError, ConsumeOptions, Consumer, Outcome, QueueDepth, QueueName, RetryPolicy, Settled};
+use super::{
+    BusError, ConsumeOptions, Consumer, Outcome, QueueDepth, QueueName, RetryPolicy, Settled,
+};
 use crate::store::Store;
 
 /// Work queues kept in the store's `queue_items` table; cheap to clone.
@@ -33,12 +35,22 @@ impl EmbeddedBus {
     }
 
     /// Inserts a row visible after `delay`.
-    pub async fn publish_delayed(&self, _queue: &QueueName, _payload: Bytes, _attempt: u32, _delay: Duration) -> Result<(), BusError> {
+    pub async fn publish_delayed(
+        &self,
+        _queue: &QueueName,
+        _payload: Bytes,
+        _attempt: u32,
+        _delay: Duration,
+    ) -> Result<(), BusError> {
         Err(BusError::Unavailable("not implemented".into()))
     }
 
     /// Polls visible rows.
-    pub async fn consume(&self, _queue: &QueueName, _options: ConsumeOptions) -> Result<Consumer, BusError> {
+    pub async fn consume(
+        &self,
+        _queue: &QueueName,
+        _options: ConsumeOptions,
+    ) -> Result<Consumer, BusError> {
         Err(BusError::Unavailable("not implemented".into()))
     }
 
@@ -60,7 +72,13 @@ impl EmbeddedBus {
 
 impl EmbeddedAck {
     /// Deletes, delays, or dead-letters the row.
-    pub async fn settle(self, _queue: &QueueName, _payload: Bytes, _attempt: u32, _outcome: &Outcome) -> Result<Settled, BusError> {
+    pub async fn settle(
+        self,
+        _queue: &QueueName,
+        _payload: Bytes,
+        _attempt: u32,
+        _outcome: &Outcome,
+    ) -> Result<Settled, BusError> {
         Err(BusError::Unavailable("not implemented".into()))
     }
 }
