@@ -19,6 +19,7 @@ pub struct EmbeddedBus {
 /// Acknowledges one embedded delivery by its row id.
 #[derive(Debug)]
 pub struct EmbeddedAck {
+    #[allow(dead_code, reason = "read once the embedded backend lands")]
     pub(crate) id: i64,
 }
 
