@@ -5,5 +5,6 @@
 
 mod support;
 
+mod rabbitmq_bus;
 mod rabbitmq_smoke;
 mod serve;
