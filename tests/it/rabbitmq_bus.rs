@@ -259,17 +259,23 @@ async fn a_lane_has_one_active_consumer_and_another_takes_over() {
     bus.publish(&queue, &payloads("sac", 3))
         .await
         .expect("publish");
+    let mut received = Vec::new();
     for _ in 0..3 {
-        next(&mut active, Duration::from_secs(5))
-            .await
-            .settle(Outcome::Done)
-            .await
-            .expect("ack");
+        received.push(next(&mut active, Duration::from_secs(5)).await);
     }
     assert_quiet(&mut standby, Duration::from_millis(500)).await;
+    let held = received.pop().expect("three deliveries");
+    for delivery in received {
+        delivery.settle(Outcome::Done).await.expect("ack");
+    }
 
     active.cancel();
     drop(active);
+    // Cancelling stops new work only: what was already handed out can still be acked.
+    assert_eq!(
+        held.settle(Outcome::Done).await.expect("ack after cancel"),
+        Settled::Acked
+    );
     bus.publish(&queue, &[Bytes::from_static(b"after")])
         .await
         .expect("publish");
@@ -292,12 +298,13 @@ async fn the_bus_survives_a_broker_restart() {
     let bus = connected(support::amqp_url(), RetryPolicy::default()).await;
     let queue = fresh_lane();
     let mut consumer = bus.consume(&queue, options(5)).await.expect("consume");
-    bus.publish(&queue, &[Bytes::from_static(b"before")])
+    bus.publish(&queue, &payloads("before", 2))
         .await
         .expect("publish");
     let before = next(&mut consumer, Duration::from_secs(5)).await;
-    assert_eq!(before.payload, Bytes::from_static(b"before"));
+    assert_eq!(before.payload, Bytes::from_static(b"before-0"));
     before.settle(Outcome::Done).await.expect("ack");
+    let in_flight = next(&mut consumer, Duration::from_secs(5)).await;
 
     support::rabbitmqctl(&["stop_app"]).await;
     let down = wait_until(Duration::from_secs(15), || !bus.is_connected()).await;
@@ -323,10 +330,60 @@ async fn the_bus_survives_a_broker_restart() {
     wait_until(Duration::from_secs(30), || bus.is_connected())
         .await
         .expect("reconnected within 30 s of start_app");
+    // Its channel died with the connection: the late ack fails, and the broker redelivers it.
+    assert!(matches!(
+        in_flight.settle(Outcome::Done).await,
+        Err(BusError::Unavailable(_))
+    ));
     bus.publish(&queue, &[Bytes::from_static(b"after")])
         .await
         .expect("publish after the restart");
-    let after = next(&mut consumer, Duration::from_secs(20)).await;
-    assert_eq!(after.payload, Bytes::from_static(b"after"));
-    after.settle(Outcome::Done).await.expect("ack");
+    let mut resumed = Vec::new();
+    for _ in 0..2 {
+        let delivery = next(&mut consumer, Duration::from_secs(20)).await;
+        assert_eq!(delivery.attempt, 1);
+        resumed.push(delivery.payload.clone());
+        delivery.settle(Outcome::Done).await.expect("ack");
+    }
+    resumed.sort();
+    assert_eq!(
+        resumed,
+        vec![
+            Bytes::from_static(b"after"),
+            Bytes::from_static(b"before-1")
+        ]
+    );
+}
+
+#[tokio::test]
+async fn connect_returns_at_once_and_publishing_fails_fast_without_a_broker() {
+    // A port nothing listens on: connect must not wait for it, publish must not hang.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    let bus = tokio::time::timeout(
+        Duration::from_secs(1),
+        RabbitBus::connect(config(
+            format!("amqp://guest:guest@127.0.0.1:{port}/%2f"),
+            RetryPolicy::default(),
+        )),
+    )
+    .await
+    .expect("connect returns at once")
+    .expect("connect never fails for a down broker");
+    assert!(!bus.is_connected());
+    let queue = fresh_lane();
+    let started = Instant::now();
+    let published = bus.publish(&queue, &[Bytes::from_static(b"x")]).await;
+    assert!(
+        matches!(published, Err(BusError::Unavailable(_))),
+        "{published:?}"
+    );
+    assert!(started.elapsed() <= PUBLISH_TIMEOUT);
+    let delayed = bus
+        .publish_delayed(&queue, Bytes::from_static(b"x"), 2, Duration::from_secs(1))
+        .await;
+    assert!(matches!(delayed, Err(BusError::Unavailable(_))));
+    let event = bus.publish_event("x", Bytes::from_static(b"x")).await;
+    assert!(matches!(event, Err(BusError::Unavailable(_))));
 }
