@@ -386,4 +386,30 @@ async fn connect_returns_at_once_and_publishing_fails_fast_without_a_broker() {
     assert!(matches!(delayed, Err(BusError::Unavailable(_))));
     let event = bus.publish_event("x", Bytes::from_static(b"x")).await;
     assert!(matches!(event, Err(BusError::Unavailable(_))));
+
+    let invalid = RabbitBus::connect(config("not-amqp://".into(), RetryPolicy::default())).await;
+    assert!(matches!(invalid, Err(BusError::Broker(_))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_tasks_publish_concurrently_on_the_shared_confirm_channel() {
+    let _broker = support::shared_broker().await;
+    let bus = connected(support::amqp_url(), RetryPolicy::default()).await;
+    let queue = fresh_lane();
+    let mut tasks = tokio::task::JoinSet::new();
+    for task in 0..20 {
+        let (bus, queue) = (bus.clone(), queue.clone());
+        tasks.spawn(async move {
+            for batch in 0..5 {
+                let items = payloads(&format!("c{task}-{batch}"), 10);
+                bus.publish(&queue, &items)
+                    .await
+                    .expect("confirmed publish");
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.expect("publisher task");
+    }
+    assert_eq!(bus.depth(&queue).await.expect("depth").messages, 1000);
 }

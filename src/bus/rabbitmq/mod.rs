@@ -54,9 +54,9 @@ struct Shared {
 
 impl RabbitBus {
     /// Returns at once and connects in the background, so the engine starts (and answers
-    /// `/readyz` with "not ready") while the broker is down.
+    /// `/readyz` with "not ready") while the broker is down; only an invalid URL is an error.
     pub async fn connect(config: RabbitConfig) -> Result<Self, BusError> {
-        let manager = Manager::start(config.url.clone());
+        let manager = Manager::start(&config.url)?;
         Ok(Self {
             shared: Arc::new(Shared { config, manager }),
         })
