@@ -7,5 +7,6 @@ mod store;
 mod support;
 
 mod bus;
+mod rabbitmq_bus;
 mod rabbitmq_smoke;
 mod serve;

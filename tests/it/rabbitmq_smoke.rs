@@ -18,6 +18,7 @@ const PERSISTENT: u8 = 2;
 
 #[tokio::test]
 async fn quorum_queue_publish_confirm_consume_ack() {
+    let _broker = support::shared_broker().await;
     let url = support::amqp_url();
     let conn = tokio::time::timeout(
         Duration::from_secs(15),

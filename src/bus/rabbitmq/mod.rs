@@ -1,15 +1,32 @@
 //! The bus on RabbitMQ (lapin): quorum queues, publisher confirms, manual acks,
 //! delayed retries, a dead-letter queue, and reconnection with backoff.
 //!
-//! PLACEHOLDER SIGNATURES: the implementation lands with the RabbitMQ work.
+//! # Layout
+//! - `connection`: the manager task that connects, reconnects and holds the live [`Link`](connection::Link).
+//! - `topology`: names and arguments of the exchange and queues, delay buckets.
+//! - `publish`: confirmed, persistent, time-bounded publishing.
+//! - `consume`: the task feeding a [`Consumer`] and resubscribing after reconnects.
+//! - `ack`: [`RabbitAck`], settling one delivery.
 
+mod ack;
+mod connection;
+mod consume;
+mod publish;
+mod topology;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use lapin::options::QueueDeclareOptions;
+use lapin::protocol::{AMQPErrorKind, AMQPSoftError};
+use lapin::types::FieldTable;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
-use super::{
-    BusError, ConsumeOptions, Consumer, Outcome, QueueDepth, QueueName, RetryPolicy, Settled,
-};
+use super::{BusError, ConsumeOptions, Consumer, QueueDepth, QueueName, RetryPolicy};
+pub use ack::RabbitAck;
+use connection::Manager;
 
 /// How to reach and use the broker.
 #[derive(Debug, Clone)]
@@ -25,74 +42,125 @@ pub struct RabbitConfig {
 /// A connection to RabbitMQ that heals itself; cheap to clone.
 #[derive(Clone)]
 pub struct RabbitBus {
-    config: RabbitConfig,
+    shared: Arc<Shared>,
 }
 
-/// Acknowledges one RabbitMQ delivery.
-#[derive(Debug)]
-pub struct RabbitAck {}
+/// What every clone of the bus, every consumer task and every unsettled delivery shares.
+struct Shared {
+    config: RabbitConfig,
+    /// Stops the connection task when the last holder drops it.
+    manager: Manager,
+}
 
 impl RabbitBus {
-    /// Starts connecting in the background; never fails because the broker is down.
+    /// Returns at once and connects in the background, so the engine starts (and answers
+    /// `/readyz` with "not ready") while the broker is down; only an invalid URL is an error.
     pub async fn connect(config: RabbitConfig) -> Result<Self, BusError> {
-        Ok(Self { config })
+        let manager = Manager::start(&config.url)?;
+        Ok(Self {
+            shared: Arc::new(Shared { config, manager }),
+        })
     }
 
-    /// Publishes with confirms.
-    pub async fn publish(&self, _queue: &QueueName, _payloads: &[Bytes]) -> Result<(), BusError> {
-        Err(BusError::Unavailable("not implemented".into()))
+    /// Publishes persistent messages (attempt 1) and returns once the broker confirmed them all;
+    /// fails fast with `Unavailable` when disconnected, so the caller writes to the outbox.
+    pub async fn publish(&self, queue: &QueueName, payloads: &[Bytes]) -> Result<(), BusError> {
+        self.shared.publish(queue, payloads).await
     }
 
-    /// Publishes to the queue's delay queue.
+    /// Publishes to the queue's delay queue for the bucket at or above `delay` (rounded up, so
+    /// never early); it comes back on `queue` as delivery number `attempt`.
     pub async fn publish_delayed(
         &self,
-        _queue: &QueueName,
-        _payload: Bytes,
-        _attempt: u32,
-        _delay: Duration,
+        queue: &QueueName,
+        payload: Bytes,
+        attempt: u32,
+        delay: Duration,
     ) -> Result<(), BusError> {
-        Err(BusError::Unavailable("not implemented".into()))
+        self.shared
+            .publish_delayed(queue, &payload, attempt, delay)
+            .await
+            .map(drop)
     }
 
-    /// Consumes with manual acks.
+    /// Consumes with manual acks and `prefetch` unacked items at most; resubscribes by itself
+    /// after reconnects. Single active consumer is a queue property: every `deliver.*` lane
+    /// has it and no other queue can, so `single_active` on another queue is an error.
     pub async fn consume(
         &self,
-        _queue: &QueueName,
-        _options: ConsumeOptions,
+        queue: &QueueName,
+        options: ConsumeOptions,
     ) -> Result<Consumer, BusError> {
-        Err(BusError::Unavailable("not implemented".into()))
+        if options.single_active && !topology::is_lane(queue) {
+            return Err(BusError::Broker(format!(
+                "{queue} is not a deliver lane: it cannot have a single active consumer"
+            )));
+        }
+        self.shared.manager.remember(queue);
+        // Subscribe now when connected, so errors surface here and the subscription exists on return.
+        let session = match self.shared.manager.current() {
+            Some(link) => match consume::subscribe(link, queue, options).await {
+                Ok(session) => Some(session),
+                // The connection dropped meanwhile: the task subscribes after the reconnect.
+                Err(BusError::Unavailable(_)) => None,
+                Err(err) => return Err(err),
+            },
+            None => None,
+        };
+        let (tx, rx) = mpsc::channel(usize::from(options.prefetch.max(1)));
+        let cancel = CancellationToken::new();
+        let shared = Arc::clone(&self.shared);
+        tokio::spawn(consume::run(
+            shared,
+            queue.clone(),
+            options,
+            tx,
+            cancel.clone(),
+            session,
+        ));
+        Ok(Consumer { rx, cancel })
     }
 
-    /// Publishes an event to the topic exchange.
-    pub async fn publish_event(&self, _routing_key: &str, _payload: Bytes) -> Result<(), BusError> {
-        Err(BusError::Unavailable("not implemented".into()))
+    /// Publishes an event to the `floodgate.events` topic exchange, confirmed.
+    pub async fn publish_event(&self, routing_key: &str, payload: Bytes) -> Result<(), BusError> {
+        self.shared.publish_event(routing_key, &payload).await
     }
 
-    /// Whether a connection is up.
+    /// Whether a connection is up (for `/readyz`).
     pub fn is_connected(&self) -> bool {
-        false
+        self.shared.manager.current().is_some()
     }
 
-    /// Messages in the queue.
-    pub async fn depth(&self, _queue: &QueueName) -> Result<QueueDepth, BusError> {
-        Err(BusError::Unavailable("not implemented".into()))
+    /// Ready messages in the queue (passive declare); AMQP does not report unacked ones.
+    pub async fn depth(&self, queue: &QueueName) -> Result<QueueDepth, BusError> {
+        let limit = self.shared.config.publish_timeout;
+        let link = self.shared.manager.require()?;
+        let channel = link.topology_channel().await?;
+        let options = QueueDeclareOptions {
+            passive: true,
+            ..QueueDeclareOptions::default()
+        };
+        let name = topology::queue_name(queue);
+        let declared = channel.queue_declare(&name, options, FieldTable::default());
+        match tokio::time::timeout(limit, declared).await {
+            Ok(Ok(q)) => Ok(QueueDepth {
+                messages: u64::from(q.message_count()),
+            }),
+            Ok(Err(lapin::Error::ProtocolError(e)))
+                if *e.kind() == AMQPErrorKind::Soft(AMQPSoftError::NOTFOUND) =>
+            {
+                link.forget_queue(queue);
+                Ok(QueueDepth::default())
+            }
+            Ok(Err(e)) => Err(link.classify(e)),
+            Err(_) => Err(BusError::Unavailable(format!(
+                "no queue depth within {limit:?}"
+            ))),
+        }
     }
 
     /// The retry policy.
     pub fn retry_policy(&self) -> RetryPolicy {
-        self.config.retry
-    }
-}
-
-impl RabbitAck {
-    /// Acks, retries through a delay queue, or dead-letters.
-    pub async fn settle(
-        self,
-        _queue: &QueueName,
-        _payload: Bytes,
-        _attempt: u32,
-        _outcome: &Outcome,
-    ) -> Result<Settled, BusError> {
-        Err(BusError::Unavailable("not implemented".into()))
+        self.shared.config.retry
     }
 }

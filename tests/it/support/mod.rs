@@ -3,9 +3,11 @@
 #![allow(dead_code, unused_imports)]
 
 mod app;
+mod broker;
 mod services;
 
 pub use app::{TestApp, spawn_app, spawn_app_with, test_settings};
+pub use broker::{exclusive_broker, fresh_vhost, rabbitmqctl, shared_broker};
 pub use services::{
     Backend, TestDb, amqp_url, fresh_postgres_url, fresh_sqlite_url, fresh_store,
     postgres_admin_url,
