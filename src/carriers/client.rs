@@ -2,7 +2,7 @@
 
 use super::outbound::{OutboundSms, SendOutcome};
 use super::transport::Timeouts;
-use super::twilio;
+use super::{telnyx, twilio};
 use crate::config::{CarrierProfile, Secret};
 
 /// Why a profile cannot become a client; names the profile so the operator knows which file.
@@ -58,6 +58,7 @@ pub(crate) fn required_secret(
 #[derive(Debug, Clone)]
 pub enum CarrierClient {
     Twilio(twilio::Client),
+    Telnyx(telnyx::Client),
 }
 
 impl CarrierClient {
@@ -73,6 +74,7 @@ impl CarrierClient {
     ) -> Result<Self, ClientError> {
         Ok(match profile.adapter.as_str() {
             "twilio" => Self::Twilio(twilio::Client::new(profile, timeouts)?),
+            "telnyx" => Self::Telnyx(telnyx::Client::new(profile, timeouts)?),
             other => {
                 return Err(ClientError::UnknownAdapter {
                     profile: profile.name.clone(),
@@ -86,6 +88,7 @@ impl CarrierClient {
     pub async fn send(&self, sms: &OutboundSms<'_>) -> SendOutcome {
         match self {
             Self::Twilio(c) => c.send(sms).await,
+            Self::Telnyx(c) => c.send(sms).await,
         }
     }
 
@@ -93,6 +96,7 @@ impl CarrierClient {
     pub fn name(&self) -> &str {
         match self {
             Self::Twilio(c) => c.name(),
+            Self::Telnyx(c) => c.name(),
         }
     }
 }
@@ -116,11 +120,18 @@ mod tests {
             "carrier profile `twilio-test`: credential `auth_token` is missing; \
              set the environment variable `TEST_AUTH_TOKEN`"
         );
+        let telnyx = profile("telnyx", &refused_base(), &[]);
+        let err = CarrierClient::from_profile(&telnyx).expect_err("missing key");
+        assert_eq!(
+            err.to_string(),
+            "carrier profile `telnyx-test`: credential `api_key` is missing; \
+             add `api_key = \"ENV_VAR\"` under [credentials] and set ENV_VAR"
+        );
     }
 
     #[test]
     fn every_adapter_builds_and_keeps_the_profile_name() {
-        for adapter in ["twilio"] {
+        for adapter in ["twilio", "telnyx"] {
             let secrets = [
                 ("account_sid", "AC1"),
                 ("auth_token", "t"),
