@@ -1,0 +1,45 @@
+//! Twilio's answer (§1.1) as a [`SendOutcome`].
+
+use crate::carriers::outbound::{LONG_BACKOFF, SendOutcome};
+use crate::carriers::transport::{
+    RawResponse, by_status, code_of, excerpt, misconfigured, retry_after, unreadable_success,
+};
+
+/// 201 carries the Message (`sid`); errors carry `{"code": 21211, "message": ...}`.
+/// - 20429 / 429: concurrency limit, never processed → retry throttled, honouring `Retry-After`.
+/// - 21611 / 30001: sender or service queue holds >10 h → throttled with [`LONG_BACKOFF`].
+/// - 21610: recipient sent STOP → opted out, never retry.
+/// - 20003 / 401: credentials → wait [`crate::carriers::outbound::AUTH_BACKOFF`], lane slows,
+///   logged at error: one bad secret must not fail a whole broadcast.
+/// - 5xx / 408 → retry; 21211 / 21614 / 21635 and every other 4xx → failed with the code.
+pub fn classify(response: &RawResponse) -> SendOutcome {
+    let json = serde_json::from_slice::<serde_json::Value>(&response.body).ok();
+    if response.status.is_success() {
+        return match json
+            .as_ref()
+            .and_then(|v| v.get("sid"))
+            .and_then(|s| s.as_str())
+        {
+            Some(sid) if !sid.is_empty() => SendOutcome::Sent {
+                provider_message_id: sid.to_owned(),
+            },
+            _ => unreadable_success("twilio", response),
+        };
+    }
+    let code = code_of(json.as_ref().and_then(|v| v.get("code")));
+    let message = json
+        .as_ref()
+        .and_then(|v| v.get("message"))
+        .and_then(|m| m.as_str())
+        .map_or_else(|| excerpt(&response.body), str::to_owned);
+    let reason = format!("HTTP {}: {message}", response.status.as_u16());
+    match code.as_deref() {
+        Some("20429") => SendOutcome::throttled(retry_after(&response.headers), code, reason),
+        Some("21611" | "30001") => SendOutcome::throttled(Some(LONG_BACKOFF), code, reason),
+        Some("21610") => SendOutcome::OptedOut {
+            code: "21610".into(),
+        },
+        Some("20003") => misconfigured("twilio", code, reason),
+        _ => by_status("twilio", response, code, reason),
+    }
+}
