@@ -8,11 +8,15 @@ use std::time::Duration;
 
 use axum::Router;
 use tokio::net::TcpListener;
+use tokio::sync::Mutex;
 
+use crate::bus::{Bus, BusError, EmbeddedBus, EmbeddedConfig, RabbitBus, RabbitConfig};
 use crate::config::{CarrierProfile, Settings, redact_url};
-use crate::http::{self, AppState};
-use crate::store::{Store, StoreError};
+use crate::http::{self, AppState, Clock};
+use crate::pipeline::{Ingest, Pipeline};
+use crate::store::{Backend, Store, StoreError};
 use crate::telemetry;
+use crate::webhooks::{self, NumberDirectory, carrier_edges};
 
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]
@@ -20,55 +24,72 @@ pub enum StartError {
     #[error("cannot open the store at {url}: {source}")]
     Store { url: String, source: StoreError },
     #[error("cannot listen on {addr}: {source}")]
-    Listen {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    Listen { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot set up the broker: {0}")]
+    Bus(#[from] BusError),
 }
 
 /// A bound, ready-to-run Floodgate: tests build one on port 0 and read its address.
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    pipeline: Arc<Mutex<Option<Pipeline>>>,
 }
 
 impl Application {
-    /// Opens the store, binds the listener and migrates (retrying in the background if the database is down).
-    pub async fn build(
-        settings: Settings,
-        carriers: Vec<CarrierProfile>,
-    ) -> Result<Self, StartError> {
+    /// Opens the store and the bus, binds the listener, and starts migrating and then the pipeline
+    /// in the background (the server answers `/readyz` 503 until both are up).
+    pub async fn build(settings: Settings, carriers: Vec<CarrierProfile>) -> Result<Self, StartError> {
+        Self::build_with(settings, carriers, true).await
+    }
+
+    /// Like [`Application::build`]; `run_pipeline = false` serves the edge only (the work waits in its queues).
+    pub async fn build_with(settings: Settings, carriers: Vec<CarrierProfile>, run_pipeline: bool) -> Result<Self, StartError> {
         let url = settings.database_url.as_str().to_owned();
         let store = Store::connect(&url)
             .await
-            .map_err(|source| StartError::Store {
-                url: redact_url(&url),
-                source,
-            })?;
-        let listener =
-            TcpListener::bind(settings.listen)
-                .await
-                .map_err(|source| StartError::Listen {
-                    addr: settings.listen,
-                    source,
-                })?;
-        let migrated = Arc::new(AtomicBool::new(false));
-        spawn_migrations(store.clone(), migrated.clone());
-        let state = AppState {
-            store,
-            metrics: telemetry::install_recorder(),
-            settings: Arc::new(settings),
-            carriers: Arc::new(carriers),
-            migrated,
+            .map_err(|source| StartError::Store { url: redact_url(&url), source })?;
+        let bus = match &settings.amqp_url {
+            Some(amqp) => Bus::Rabbit(
+                RabbitBus::connect(RabbitConfig {
+                    url: amqp.clone(),
+                    retry: settings.pipeline.retry_policy(),
+                    publish_timeout: Duration::from_secs(5),
+                })
+                .await?,
+            ),
+            None => Bus::Embedded(EmbeddedBus::new(
+                store.clone(),
+                EmbeddedConfig {
+                    retry: settings.pipeline.retry_policy(),
+                    lease: Duration::from_millis(settings.pipeline.embedded_lease_ms),
+                    ..EmbeddedConfig::default()
+                },
+            )),
         };
-        Ok(Self { listener, state })
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .map_err(|source| StartError::Listen { addr: settings.listen, source })?;
+        let clock: Clock = Arc::new(chrono::Utc::now);
+        let state = AppState {
+            store: store.clone(),
+            metrics: telemetry::install_recorder(),
+            edges: Arc::new(carrier_edges(&carriers)),
+            numbers: NumberDirectory::new(store.clone()),
+            ingest: Ingest::new(bus.clone(), store.clone()),
+            clock,
+            carriers: Arc::new(carriers),
+            settings: Arc::new(settings),
+            migrated: Arc::new(AtomicBool::new(false)),
+        };
+        let pipeline = Arc::new(Mutex::new(None));
+        spawn_startup(state.clone(), bus, run_pipeline, pipeline.clone());
+        Ok(Self { listener, state, pipeline })
     }
 
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.listener.local_addr().expect("a bound listener has an address")
     }
 
     /// The shared state, for tests and for commands that run beside the server.
@@ -78,33 +99,30 @@ impl Application {
 
     /// Every route the application serves.
     pub fn router(state: AppState) -> Router {
-        http::router(state)
+        http::router(state.clone()).merge(webhooks::router(state))
     }
 
-    /// Serves until `shutdown` resolves, drains in-flight requests, then closes the store.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
+    /// Serves until `shutdown` resolves; then stops accepting, drains the pipeline, closes the store.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let store = self.state.store.clone();
         let app = Self::router(self.state);
         let result = http::serve(self.listener, app, shutdown).await;
+        if let Some(pipeline) = self.pipeline.lock().await.take() {
+            pipeline.drain().await;
+        }
         store.close().await;
         result
     }
 }
 
-/// Migrates now, or keeps retrying with backoff while the database is unreachable.
-fn spawn_migrations(store: Store, migrated: Arc<AtomicBool>) {
+/// Migrates (retrying while the database is unreachable), then starts the pipeline.
+fn spawn_startup(state: AppState, bus: Bus, run_pipeline: bool, slot: Arc<Mutex<Option<Pipeline>>>) {
     tokio::spawn(async move {
+        let store = state.store.clone();
         let mut delay = Duration::from_millis(200);
         loop {
             match store.migrate().await {
-                Ok(()) => {
-                    migrated.store(true, Ordering::Release);
-                    tracing::info!(backend = ?store.backend(), "store migrated");
-                    return;
-                }
+                Ok(()) => break,
                 Err(e) => {
                     tracing::warn!(error = %e, retry_in = ?delay, "store not ready; will retry migrations");
                     tokio::time::sleep(delay).await;
@@ -112,5 +130,24 @@ fn spawn_migrations(store: Store, migrated: Arc<AtomicBool>) {
                 }
             }
         }
+        tracing::info!(backend = ?store.backend(), "store migrated");
+        if let Bus::Embedded(embedded) = &bus {
+            // One embedded instance owns the SQLite file: whatever a previous run held is free now.
+            if store.backend() == Backend::Sqlite {
+                match (embedded.reclaim_leases().await, store.release_all_claims().await) {
+                    (Ok(items), Ok(claims)) if items + claims > 0 => {
+                        tracing::info!(items, claims, "recovered work left in flight by the previous run")
+                    }
+                    (Err(e), _) => tracing::warn!(error = %e, "cannot reclaim queue leases"),
+                    (_, Err(e)) => tracing::warn!(error = %e, "cannot release message claims"),
+                    _ => {}
+                }
+            }
+        }
+        if run_pipeline {
+            let pipeline = Pipeline::start(&state.settings.pipeline, store, bus, &state.carriers, &state.settings.public_url);
+            *slot.lock().await = Some(pipeline);
+        }
+        state.migrated.store(true, Ordering::Release);
     });
 }

@@ -32,7 +32,6 @@ pub enum Settled {
 /// How a delivery is acknowledged on its backend.
 #[derive(Debug)]
 pub(crate) enum Acker {
-    #[allow(dead_code, reason = "constructed once the embedded backend lands")]
     Embedded(embedded::EmbeddedAck),
     Rabbit(rabbitmq::RabbitAck),
 }

@@ -12,8 +12,13 @@ mod batcher;
 mod ingest;
 mod outbox;
 mod processor;
+mod runtime;
+pub mod stages;
+mod throttle;
 
 pub use ingest::{Durable, Ingest, IngestError};
 pub use outbox::{forward_once, spawn_forwarder};
 pub use batcher::{BatchConfig, BatchError, Batcher, Trigger};
+pub use throttle::Throttle;
+pub use runtime::Pipeline;
 pub use processor::{Processor, StageConfig, spawn_stage};

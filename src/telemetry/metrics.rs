@@ -34,6 +34,18 @@ pub const INGEST_OUTBOX_TOTAL: &str = "floodgate_ingest_outbox_total";
 pub const OUTBOX_DEPTH: &str = "floodgate_outbox_depth";
 /// Outbox rows published to the broker.
 pub const OUTBOX_FORWARDED_TOTAL: &str = "floodgate_outbox_forwarded_total";
+/// Inbound texts the carrier delivered more than once (deduplicated). Labels: `carrier`.
+pub const INBOUND_DUPLICATES_TOTAL: &str = "floodgate_inbound_duplicates_total";
+/// Status callbacks applied. Labels: `carrier`, `outcome` (advanced|stale|unknown).
+pub const RECEIPTS_TOTAL: &str = "floodgate_receipts_total";
+/// Message rows created by fan-out.
+pub const FANOUT_MESSAGES_TOTAL: &str = "floodgate_fanout_messages_total";
+/// Send attempts by outcome. Labels: `carrier`, `outcome` (sent|failed|opted_out|retry|throttled|skipped_opted_out).
+pub const CARRIER_SENDS_TOTAL: &str = "floodgate_carrier_sends_total";
+/// Carrier API request latency, seconds. Labels: `carrier`.
+pub const CARRIER_REQUEST_DURATION_SECONDS: &str = "floodgate_carrier_request_duration_seconds";
+/// Time a send waited for its token bucket, seconds. Labels: `carrier`.
+pub const THROTTLE_WAIT_SECONDS: &str = "floodgate_throttle_wait_seconds";
 /// Work items moved to the dead-letter queue. Labels: `queue`.
 pub const DEAD_LETTERS_TOTAL: &str = "floodgate_dead_letters_total";
 /// Whether the store answered the last readiness check (1) or not (0).

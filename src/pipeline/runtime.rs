@@ -1,0 +1,111 @@
+//! Starting every stage, and the terminator that drains them in Broadway's order.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::stages::{DeliverStage, FanOutStage, InboundStage, ReceiptsStage};
+use super::{BatchConfig, Batcher, StageConfig, Throttle, spawn_forwarder, spawn_stage};
+use crate::bus::{Bus, ConsumeOptions, Lane, QueueName};
+use crate::carriers::CarrierClient;
+use crate::config::{CarrierProfile, PipelineConfig};
+use crate::store::Store;
+
+/// The running pipeline; [`Pipeline::drain`] stops it without losing work.
+pub struct Pipeline {
+    shutdown: CancellationToken,
+    stages: Vec<JoinHandle<()>>,
+    batchers: Vec<JoinHandle<()>>,
+}
+
+impl Pipeline {
+    /// Starts inbound, fan-out, receipts, one deliver stage per carrier lane, and the outbox forwarder.
+    ///
+    /// A profile whose credentials are missing gets no deliver stage (its work waits in its queue).
+    pub fn start(config: &PipelineConfig, store: Store, bus: Bus, carriers: &[CarrierProfile], public_url: &url::Url) -> Self {
+        let shutdown = CancellationToken::new();
+        let mut stages = Vec::new();
+        let mut batchers = Vec::new();
+        let stage = |queue: QueueName, prefetch: u16, concurrency: usize, single_active: bool| StageConfig {
+            queue,
+            consume: ConsumeOptions { prefetch: prefetch.max(concurrency as u16), single_active },
+            concurrency,
+        };
+
+        let inbound = Arc::new(InboundStage { store: store.clone(), bus: bus.clone() });
+        let cfg = stage(QueueName::inbound(), config.inbound_prefetch, config.inbound_concurrency, false);
+        stages.push(spawn_stage(bus.clone(), cfg, inbound, shutdown.clone()));
+
+        let fanout = Arc::new(FanOutStage { store: store.clone(), bus: bus.clone(), page: config.fanout_page, chunk: config.deliver_chunk });
+        let cfg = stage(QueueName::fanout(), config.fanout_concurrency as u16, config.fanout_concurrency, false);
+        stages.push(spawn_stage(bus.clone(), cfg, fanout, shutdown.clone()));
+
+        let receipts = Arc::new(ReceiptsStage { store: store.clone(), bus: bus.clone() });
+        let cfg = stage(QueueName::receipts(), config.receipts_prefetch, config.receipts_concurrency, false);
+        stages.push(spawn_stage(bus.clone(), cfg, receipts, shutdown.clone()));
+
+        let base = public_url.as_str().trim_end_matches('/');
+        for profile in carriers {
+            let client = match CarrierClient::from_profile(profile) {
+                Ok(client) => Arc::new(client),
+                Err(e) => {
+                    tracing::warn!(carrier = %profile.name, error = %e, "no delivery for this carrier until it is configured");
+                    continue;
+                }
+            };
+            let records_store = store.clone();
+            let batch = BatchConfig {
+                size: config.record_batch_size,
+                timeout: Duration::from_millis(config.record_batch_timeout_ms),
+                capacity: config.record_batch_size * 4,
+            };
+            let (records, task) = Batcher::spawn(batch, move |(), items, _trigger| {
+                let store = records_store.clone();
+                async move {
+                    let n = items.len();
+                    store.record_send_results(&items).await.map_err(|e| e.to_string())?;
+                    Ok(vec![(); n])
+                }
+            });
+            batchers.push(task);
+            let throttle = Throttle::for_profile(profile);
+            let in_flight = Arc::new(Semaphore::new(profile.limits.max_in_flight as usize));
+            for lane in [Lane::Transactional, Lane::Broadcast] {
+                let deliver = Arc::new(DeliverStage {
+                    store: store.clone(),
+                    bus: bus.clone(),
+                    carrier: profile.name.clone(),
+                    client: client.clone(),
+                    throttle: throttle.clone(),
+                    in_flight: in_flight.clone(),
+                    records: records.clone(),
+                    claim_lease: Duration::from_millis(config.claim_lease_ms),
+                    retry: config.retry_policy(),
+                    status_callback: format!("{base}/webhooks/{}/status", profile.name),
+                });
+                let cfg = stage(QueueName::deliver(&profile.name, lane), config.deliver_prefetch, config.deliver_concurrency, true);
+                stages.push(spawn_stage(bus.clone(), cfg, deliver, shutdown.clone()));
+            }
+        }
+        if matches!(bus, Bus::Rabbit(_)) {
+            stages.push(spawn_forwarder(bus.clone(), store.clone(), shutdown.clone()));
+        }
+        Self { shutdown, stages, batchers }
+    }
+
+    /// Stops taking work, lets every in-flight item finish and settle, flushes the batchers.
+    pub async fn drain(self) {
+        self.shutdown.cancel();
+        for stage in self.stages {
+            let _ = stage.await;
+        }
+        // The stages held the last batcher handles: with them gone, each batcher flushes and ends.
+        for batcher in self.batchers {
+            let _ = batcher.await;
+        }
+        tracing::info!("pipeline drained");
+    }
+}
