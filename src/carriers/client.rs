@@ -2,7 +2,7 @@
 
 use super::outbound::{OutboundSms, SendOutcome};
 use super::transport::Timeouts;
-use super::{telnyx, twilio};
+use super::{telnyx, twilio, vonage};
 use crate::config::{CarrierProfile, Secret};
 
 /// Why a profile cannot become a client; names the profile so the operator knows which file.
@@ -59,6 +59,7 @@ pub(crate) fn required_secret(
 pub enum CarrierClient {
     Twilio(twilio::Client),
     Telnyx(telnyx::Client),
+    Vonage(vonage::Client),
 }
 
 impl CarrierClient {
@@ -75,6 +76,7 @@ impl CarrierClient {
         Ok(match profile.adapter.as_str() {
             "twilio" => Self::Twilio(twilio::Client::new(profile, timeouts)?),
             "telnyx" => Self::Telnyx(telnyx::Client::new(profile, timeouts)?),
+            "vonage" => Self::Vonage(vonage::Client::new(profile, timeouts)?),
             other => {
                 return Err(ClientError::UnknownAdapter {
                     profile: profile.name.clone(),
@@ -89,6 +91,7 @@ impl CarrierClient {
         match self {
             Self::Twilio(c) => c.send(sms).await,
             Self::Telnyx(c) => c.send(sms).await,
+            Self::Vonage(c) => c.send(sms).await,
         }
     }
 
@@ -97,6 +100,7 @@ impl CarrierClient {
         match self {
             Self::Twilio(c) => c.name(),
             Self::Telnyx(c) => c.name(),
+            Self::Vonage(c) => c.name(),
         }
     }
 }
@@ -131,7 +135,7 @@ mod tests {
 
     #[test]
     fn every_adapter_builds_and_keeps_the_profile_name() {
-        for adapter in ["twilio", "telnyx"] {
+        for adapter in ["twilio", "telnyx", "vonage"] {
             let secrets = [
                 ("account_sid", "AC1"),
                 ("auth_token", "t"),

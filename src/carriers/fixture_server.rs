@@ -67,11 +67,14 @@ impl Recorded {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// The form body; a repeated key would show as the last value, so tests also check `form_keys`.
+    /// The form body as a map; panics on a repeated key, which no adapter should send.
     pub(crate) fn form(&self) -> BTreeMap<String, String> {
-        url::form_urlencoded::parse(&self.body)
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(&self.body)
             .into_owned()
-            .collect()
+            .collect();
+        let map: BTreeMap<String, String> = pairs.iter().cloned().collect();
+        assert_eq!(map.len(), pairs.len(), "repeated form keys: {pairs:?}");
+        map
     }
 
     pub(crate) fn json(&self) -> serde_json::Value {
