@@ -24,7 +24,10 @@ pub enum StartError {
     #[error("cannot open the store at {url}: {source}")]
     Store { url: String, source: StoreError },
     #[error("cannot listen on {addr}: {source}")]
-    Listen { addr: SocketAddr, source: std::io::Error },
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("cannot set up the broker: {0}")]
     Bus(#[from] BusError),
 }
@@ -39,16 +42,26 @@ pub struct Application {
 impl Application {
     /// Opens the store and the bus, binds the listener, and starts migrating and then the pipeline
     /// in the background (the server answers `/readyz` 503 until both are up).
-    pub async fn build(settings: Settings, carriers: Vec<CarrierProfile>) -> Result<Self, StartError> {
+    pub async fn build(
+        settings: Settings,
+        carriers: Vec<CarrierProfile>,
+    ) -> Result<Self, StartError> {
         Self::build_with(settings, carriers, true).await
     }
 
     /// Like [`Application::build`]; `run_pipeline = false` serves the edge only (the work waits in its queues).
-    pub async fn build_with(settings: Settings, carriers: Vec<CarrierProfile>, run_pipeline: bool) -> Result<Self, StartError> {
+    pub async fn build_with(
+        settings: Settings,
+        carriers: Vec<CarrierProfile>,
+        run_pipeline: bool,
+    ) -> Result<Self, StartError> {
         let url = settings.database_url.as_str().to_owned();
         let store = Store::connect(&url)
             .await
-            .map_err(|source| StartError::Store { url: redact_url(&url), source })?;
+            .map_err(|source| StartError::Store {
+                url: redact_url(&url),
+                source,
+            })?;
         let bus = match &settings.amqp_url {
             Some(amqp) => Bus::Rabbit(
                 RabbitBus::connect(RabbitConfig {
@@ -67,9 +80,13 @@ impl Application {
                 },
             )),
         };
-        let listener = TcpListener::bind(settings.listen)
-            .await
-            .map_err(|source| StartError::Listen { addr: settings.listen, source })?;
+        let listener =
+            TcpListener::bind(settings.listen)
+                .await
+                .map_err(|source| StartError::Listen {
+                    addr: settings.listen,
+                    source,
+                })?;
         let clock: Clock = Arc::new(chrono::Utc::now);
         let state = AppState {
             store: store.clone(),
@@ -84,12 +101,18 @@ impl Application {
         };
         let pipeline = Arc::new(Mutex::new(None));
         spawn_startup(state.clone(), bus, run_pipeline, pipeline.clone());
-        Ok(Self { listener, state, pipeline })
+        Ok(Self {
+            listener,
+            state,
+            pipeline,
+        })
     }
 
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     /// The shared state, for tests and for commands that run beside the server.
@@ -103,7 +126,10 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves; then stops accepting, drains the pipeline, closes the store.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let store = self.state.store.clone();
         let app = Self::router(self.state);
         let result = http::serve(self.listener, app, shutdown).await;
@@ -116,7 +142,12 @@ impl Application {
 }
 
 /// Migrates (retrying while the database is unreachable), then starts the pipeline.
-fn spawn_startup(state: AppState, bus: Bus, run_pipeline: bool, slot: Arc<Mutex<Option<Pipeline>>>) {
+fn spawn_startup(
+    state: AppState,
+    bus: Bus,
+    run_pipeline: bool,
+    slot: Arc<Mutex<Option<Pipeline>>>,
+) {
     tokio::spawn(async move {
         let store = state.store.clone();
         let mut delay = Duration::from_millis(200);
@@ -134,9 +165,16 @@ fn spawn_startup(state: AppState, bus: Bus, run_pipeline: bool, slot: Arc<Mutex<
         if let Bus::Embedded(embedded) = &bus {
             // One embedded instance owns the SQLite file: whatever a previous run held is free now.
             if store.backend() == Backend::Sqlite {
-                match (embedded.reclaim_leases().await, store.release_all_claims().await) {
+                match (
+                    embedded.reclaim_leases().await,
+                    store.release_all_claims().await,
+                ) {
                     (Ok(items), Ok(claims)) if items + claims > 0 => {
-                        tracing::info!(items, claims, "recovered work left in flight by the previous run")
+                        tracing::info!(
+                            items,
+                            claims,
+                            "recovered work left in flight by the previous run"
+                        )
                     }
                     (Err(e), _) => tracing::warn!(error = %e, "cannot reclaim queue leases"),
                     (_, Err(e)) => tracing::warn!(error = %e, "cannot release message claims"),
@@ -145,7 +183,13 @@ fn spawn_startup(state: AppState, bus: Bus, run_pipeline: bool, slot: Arc<Mutex<
             }
         }
         if run_pipeline {
-            let pipeline = Pipeline::start(&state.settings.pipeline, store, bus, &state.carriers, &state.settings.public_url);
+            let pipeline = Pipeline::start(
+                &state.settings.pipeline,
+                store,
+                bus,
+                &state.carriers,
+                &state.settings.public_url,
+            );
             *slot.lock().await = Some(pipeline);
         }
         state.migrated.store(true, Ordering::Release);

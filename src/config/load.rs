@@ -98,25 +98,36 @@ pub fn load_with(
     Ok(settings)
 }
 
-/// Reads the flat `key = "value"` pairs of a settings file and its `[pipeline]` table.
-fn read_file(path: &Path) -> Result<(Vec<(String, String)>, Option<PipelineConfig>), ConfigError> {
+/// A settings file: its flat `key = "value"` pairs and its `[pipeline]` table.
+type FileSettings = (Vec<(String, String)>, Option<PipelineConfig>);
+
+/// Reads a settings file.
+fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
     let source = Source::File(path.to_owned());
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError::new(source.clone(), "-", format!("cannot read the file: {e}")))?;
     let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-        ConfigError::new(source.clone(), "-", format!("not valid TOML: {}", e.message()))
+        ConfigError::new(
+            source.clone(),
+            "-",
+            format!("not valid TOML: {}", e.message()),
+        )
     })?;
     let pipeline = match table.remove("pipeline") {
         None => None,
         Some(value) => {
             let config: PipelineConfig = serde_path_to_error::deserialize(value).map_err(|e| {
                 let path = e.path().to_string();
-                let key = if path == "." { "pipeline".to_owned() } else { format!("pipeline.{path}") };
+                let key = if path == "." {
+                    "pipeline".to_owned()
+                } else {
+                    format!("pipeline.{path}")
+                };
                 ConfigError::new(source.clone(), key, e.into_inner().message().to_owned())
             })?;
-            config
-                .validate()
-                .map_err(|(key, problem)| ConfigError::new(source.clone(), format!("pipeline.{key}"), problem))?;
+            config.validate().map_err(|(key, problem)| {
+                ConfigError::new(source.clone(), format!("pipeline.{key}"), problem)
+            })?;
             Some(config)
         }
     };

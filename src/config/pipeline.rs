@@ -96,7 +96,10 @@ impl PipelineConfig {
             }
         }
         if !(1..=5).contains(&self.max_attempts) {
-            return Err(("max_attempts", format!("must be between 1 and 5, found {}", self.max_attempts)));
+            return Err((
+                "max_attempts",
+                format!("must be between 1 and 5, found {}", self.max_attempts),
+            ));
         }
         if self.fanout_page < 1 {
             return Err(("fanout_page", "must be at least 1".into()));

@@ -237,17 +237,37 @@ fn bad_profile_values_name_the_file_and_key() {
 #[test]
 fn the_pipeline_table_is_typed_and_checked() {
     let mut file = tempfile::NamedTempFile::new().unwrap();
-    writeln!(file, "[pipeline]\ndeliver_chunk = 10\nclaim_lease_ms = 5000").unwrap();
-    let flags = ConfigFlags { config: Some(file.path().into()), ..Default::default() };
+    writeln!(
+        file,
+        "[pipeline]\ndeliver_chunk = 10\nclaim_lease_ms = 5000"
+    )
+    .unwrap();
+    let flags = ConfigFlags {
+        config: Some(file.path().into()),
+        ..Default::default()
+    };
     let s = load_with(&flags, env(&[])).unwrap();
     assert_eq!(s.pipeline.deliver_chunk, 10);
     assert_eq!(s.pipeline.claim_lease_ms, 5000);
-    assert_eq!(s.pipeline.inbound_concurrency, PipelineConfig::default().inbound_concurrency);
+    assert_eq!(
+        s.pipeline.inbound_concurrency,
+        PipelineConfig::default().inbound_concurrency
+    );
 
-    for (text, key) in [("[pipeline]\nmax_attempts = 9", "pipeline.max_attempts"), ("[pipeline]\ndeliver_chunks = 1", "pipeline"), ("[pipeline]\ndeliver_chunk = \"x\"", "pipeline.deliver_chunk")] {
+    for (text, key) in [
+        ("[pipeline]\nmax_attempts = 9", "pipeline.max_attempts"),
+        ("[pipeline]\ndeliver_chunks = 1", "pipeline"),
+        (
+            "[pipeline]\ndeliver_chunk = \"x\"",
+            "pipeline.deliver_chunk",
+        ),
+    ] {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         writeln!(file, "{text}").unwrap();
-        let flags = ConfigFlags { config: Some(file.path().into()), ..Default::default() };
+        let flags = ConfigFlags {
+            config: Some(file.path().into()),
+            ..Default::default()
+        };
         let message = load_with(&flags, env(&[])).unwrap_err().to_string();
         assert!(message.contains(&format!("`{key}")), "{key}: {message}");
     }

@@ -47,7 +47,11 @@ impl Ingest {
 
     /// Makes `payload` durable on `queue` (or in the outbox) and says where.
     pub async fn accept(&self, queue: &QueueName, payload: Bytes) -> Result<Durable, IngestError> {
-        match self.bus.publish(queue, std::slice::from_ref(&payload)).await {
+        match self
+            .bus
+            .publish(queue, std::slice::from_ref(&payload))
+            .await
+        {
             Ok(()) => Ok(Durable::Queue),
             Err(bus) if matches!(self.bus, Bus::Rabbit(_)) => {
                 tracing::warn!(queue = %queue, error = %bus, "broker did not confirm; writing to the outbox");
@@ -59,7 +63,10 @@ impl Ingest {
                     Err(outbox) => Err(IngestError { bus, outbox }),
                 }
             }
-            Err(bus) => Err(IngestError { bus, outbox: StoreError::Corrupt("embedded bus is the store".into()) }),
+            Err(bus) => Err(IngestError {
+                bus,
+                outbox: StoreError::Corrupt("embedded bus is the store".into()),
+            }),
         }
     }
 }

@@ -16,9 +16,9 @@ mod runtime;
 pub mod stages;
 mod throttle;
 
+pub use batcher::{BatchConfig, BatchError, Batcher, Trigger};
 pub use ingest::{Durable, Ingest, IngestError};
 pub use outbox::{forward_once, spawn_forwarder};
-pub use batcher::{BatchConfig, BatchError, Batcher, Trigger};
-pub use throttle::Throttle;
-pub use runtime::Pipeline;
 pub use processor::{Processor, StageConfig, spawn_stage};
+pub use runtime::Pipeline;
+pub use throttle::Throttle;

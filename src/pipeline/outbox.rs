@@ -27,7 +27,11 @@ pub fn spawn_forwarder(bus: Bus, store: Store, shutdown: CancellationToken) -> J
             if let Ok(depth) = store.outbox_len().await {
                 metrics::gauge!(OUTBOX_DEPTH).set(depth as f64);
             }
-            let pause = if forwarded > 0 { Duration::ZERO } else { Duration::from_millis(500) };
+            let pause = if forwarded > 0 {
+                Duration::ZERO
+            } else {
+                Duration::from_millis(500)
+            };
             tokio::select! {
                 () = tokio::time::sleep(pause) => {}
                 () = shutdown.cancelled() => return,
@@ -37,7 +41,10 @@ pub fn spawn_forwarder(bus: Bus, store: Store, shutdown: CancellationToken) -> J
 }
 
 /// One pass: publish a batch while the bus is up; returns how many rows left the outbox.
-pub async fn forward_once(bus: &Bus, store: &Store) -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
+pub async fn forward_once(
+    bus: &Bus,
+    store: &Store,
+) -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
     if !bus.is_ready() {
         return Ok(0);
     }

@@ -25,26 +25,63 @@ impl Pipeline {
     /// Starts inbound, fan-out, receipts, one deliver stage per carrier lane, and the outbox forwarder.
     ///
     /// A profile whose credentials are missing gets no deliver stage (its work waits in its queue).
-    pub fn start(config: &PipelineConfig, store: Store, bus: Bus, carriers: &[CarrierProfile], public_url: &url::Url) -> Self {
+    pub fn start(
+        config: &PipelineConfig,
+        store: Store,
+        bus: Bus,
+        carriers: &[CarrierProfile],
+        public_url: &url::Url,
+    ) -> Self {
         let shutdown = CancellationToken::new();
         let mut stages = Vec::new();
         let mut batchers = Vec::new();
-        let stage = |queue: QueueName, prefetch: u16, concurrency: usize, single_active: bool| StageConfig {
-            queue,
-            consume: ConsumeOptions { prefetch: prefetch.max(concurrency as u16), single_active },
-            concurrency,
+        let stage = |queue: QueueName, prefetch: u16, concurrency: usize, single_active: bool| {
+            StageConfig {
+                queue,
+                consume: ConsumeOptions {
+                    prefetch: prefetch.max(concurrency as u16),
+                    single_active,
+                },
+                concurrency,
+            }
         };
 
-        let inbound = Arc::new(InboundStage { store: store.clone(), bus: bus.clone() });
-        let cfg = stage(QueueName::inbound(), config.inbound_prefetch, config.inbound_concurrency, false);
+        let inbound = Arc::new(InboundStage {
+            store: store.clone(),
+            bus: bus.clone(),
+        });
+        let cfg = stage(
+            QueueName::inbound(),
+            config.inbound_prefetch,
+            config.inbound_concurrency,
+            false,
+        );
         stages.push(spawn_stage(bus.clone(), cfg, inbound, shutdown.clone()));
 
-        let fanout = Arc::new(FanOutStage { store: store.clone(), bus: bus.clone(), page: config.fanout_page, chunk: config.deliver_chunk });
-        let cfg = stage(QueueName::fanout(), config.fanout_concurrency as u16, config.fanout_concurrency, false);
+        let fanout = Arc::new(FanOutStage {
+            store: store.clone(),
+            bus: bus.clone(),
+            page: config.fanout_page,
+            chunk: config.deliver_chunk,
+        });
+        let cfg = stage(
+            QueueName::fanout(),
+            config.fanout_concurrency as u16,
+            config.fanout_concurrency,
+            false,
+        );
         stages.push(spawn_stage(bus.clone(), cfg, fanout, shutdown.clone()));
 
-        let receipts = Arc::new(ReceiptsStage { store: store.clone(), bus: bus.clone() });
-        let cfg = stage(QueueName::receipts(), config.receipts_prefetch, config.receipts_concurrency, false);
+        let receipts = Arc::new(ReceiptsStage {
+            store: store.clone(),
+            bus: bus.clone(),
+        });
+        let cfg = stage(
+            QueueName::receipts(),
+            config.receipts_prefetch,
+            config.receipts_concurrency,
+            false,
+        );
         stages.push(spawn_stage(bus.clone(), cfg, receipts, shutdown.clone()));
 
         let base = public_url.as_str().trim_end_matches('/');
@@ -66,7 +103,10 @@ impl Pipeline {
                 let store = records_store.clone();
                 async move {
                     let n = items.len();
-                    store.record_send_results(&items).await.map_err(|e| e.to_string())?;
+                    store
+                        .record_send_results(&items)
+                        .await
+                        .map_err(|e| e.to_string())?;
                     Ok(vec![(); n])
                 }
             });
@@ -86,14 +126,27 @@ impl Pipeline {
                     retry: config.retry_policy(),
                     status_callback: format!("{base}/webhooks/{}/status", profile.name),
                 });
-                let cfg = stage(QueueName::deliver(&profile.name, lane), config.deliver_prefetch, config.deliver_concurrency, true);
+                let cfg = stage(
+                    QueueName::deliver(&profile.name, lane),
+                    config.deliver_prefetch,
+                    config.deliver_concurrency,
+                    true,
+                );
                 stages.push(spawn_stage(bus.clone(), cfg, deliver, shutdown.clone()));
             }
         }
         if matches!(bus, Bus::Rabbit(_)) {
-            stages.push(spawn_forwarder(bus.clone(), store.clone(), shutdown.clone()));
+            stages.push(spawn_forwarder(
+                bus.clone(),
+                store.clone(),
+                shutdown.clone(),
+            ));
         }
-        Self { shutdown, stages, batchers }
+        Self {
+            shutdown,
+            stages,
+            batchers,
+        }
     }
 
     /// Stops taking work, lets every in-flight item finish and settle, flushes the batchers.

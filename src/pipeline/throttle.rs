@@ -25,15 +25,25 @@ pub struct Throttle {
 impl Throttle {
     /// A bucket from the profile's account limit.
     pub fn for_profile(profile: &CarrierProfile) -> Self {
-        Self::new(profile.limits.rate_per_second, profile.limits.burst, profile.limits.unit)
+        Self::new(
+            profile.limits.rate_per_second,
+            profile.limits.burst,
+            profile.limits.unit,
+        )
     }
 
     /// `rate` units per second (fractions allowed, e.g. 0.1) with `burst` extra units.
     pub fn new(rate: f64, burst: u32, unit: LimitUnit) -> Self {
         let period = Duration::from_secs_f64(1.0 / rate.max(1e-6));
         let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
-        let quota = Quota::with_period(period).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN)).allow_burst(burst);
-        Self { limiter: Arc::new(RateLimiter::direct(quota)), unit, burst }
+        let quota = Quota::with_period(period)
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(burst);
+        Self {
+            limiter: Arc::new(RateLimiter::direct(quota)),
+            unit,
+            burst,
+        }
     }
 
     /// Waits until a message of `segments` segments may go.
@@ -67,7 +77,11 @@ mod tests {
             throttle.acquire(1).await;
         }
         // Five pass on the burst; the other ten wait for 50/s, about 200 ms.
-        assert!(started.elapsed() >= Duration::from_millis(150), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() >= Duration::from_millis(150),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[tokio::test]
@@ -76,6 +90,10 @@ mod tests {
         throttle.acquire(2).await; // uses the burst
         let started = std::time::Instant::now();
         throttle.acquire(3).await; // three more tokens at 100/s
-        assert!(started.elapsed() >= Duration::from_millis(20), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() >= Duration::from_millis(20),
+            "{:?}",
+            started.elapsed()
+        );
     }
 }

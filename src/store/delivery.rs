@@ -58,7 +58,12 @@ impl Store {
     ///
     /// The lease is what turns a crash into a bounded duplicate instead of a lost message:
     /// a message stuck in `sending` becomes claimable again once its lease has passed.
-    pub async fn claim_for_delivery(&self, ids: &[i64], now_ms: i64, lease_until_ms: i64) -> Result<ClaimOutcome, StoreError> {
+    pub async fn claim_for_delivery(
+        &self,
+        ids: &[i64],
+        now_ms: i64,
+        lease_until_ms: i64,
+    ) -> Result<ClaimOutcome, StoreError> {
         if ids.is_empty() {
             return Ok(ClaimOutcome::default());
         }
@@ -73,7 +78,9 @@ impl Store {
              COALESCE(m.body, b.body) AS body, m.attempts \
              FROM messages m LEFT JOIN broadcasts b ON b.id = m.broadcast_id WHERE m.id IN ({list})"
         );
-        let busy_sql = format!("SELECT id, claimed_until_ms FROM messages WHERE id IN ({list}) AND status = 'sending'");
+        let busy_sql = format!(
+            "SELECT id, claimed_until_ms FROM messages WHERE id IN ({list}) AND status = 'sending'"
+        );
         let (claimed_ids, rows, busy): (Vec<i64>, Vec<ClaimedRow>, Vec<(i64, i64)>) = with_pool!(self, pool => async {
             let mut tx = pool.begin().await?;
             let claimed_ids: Vec<i64> = sqlx::query_scalar(&claim)
@@ -83,23 +90,31 @@ impl Store {
             tx.commit().await?;
             Ok::<_, sqlx::Error>((claimed_ids, rows, busy))
         }.await)?;
-        let mut by_id: std::collections::HashMap<i64, ClaimedRow> = rows.into_iter().map(|r| (r.id, r)).collect();
+        let mut by_id: std::collections::HashMap<i64, ClaimedRow> =
+            rows.into_iter().map(|r| (r.id, r)).collect();
         let mut outcome = ClaimOutcome::default();
         for id in ids {
             if claimed_ids.contains(id) {
-                let Some(row) = by_id.remove(id) else { continue };
+                let Some(row) = by_id.remove(id) else {
+                    continue;
+                };
                 outcome.claimed.push(Claimed {
                     id: row.id,
                     community_id: row.community_id,
                     member_id: row.member_id,
                     to: phone("messages.to_number", &row.to_number)?,
                     from: opt_phone("messages.from_number", row.from_number.as_deref())?,
-                    body: row.body.ok_or_else(|| StoreError::Corrupt(format!("message {id} has no body")))?,
+                    body: row
+                        .body
+                        .ok_or_else(|| StoreError::Corrupt(format!("message {id} has no body")))?,
                     attempts: row.attempts,
                 });
             }
         }
-        outcome.busy = busy.into_iter().filter(|(id, _)| !claimed_ids.contains(id)).collect();
+        outcome.busy = busy
+            .into_iter()
+            .filter(|(id, _)| !claimed_ids.contains(id))
+            .collect();
         Ok(outcome)
     }
 
@@ -127,14 +142,24 @@ impl Store {
     }
 
     /// Message ids of a broadcast above `after_id`, in id order: the fan-out's publish cursor walks these.
-    pub async fn broadcast_message_ids(&self, broadcast_id: i64, after_id: i64, limit: i64) -> Result<Vec<i64>, StoreError> {
-        let sql = "SELECT id FROM messages WHERE broadcast_id = $1 AND id > $2 ORDER BY id LIMIT $3";
+    pub async fn broadcast_message_ids(
+        &self,
+        broadcast_id: i64,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        let sql =
+            "SELECT id FROM messages WHERE broadcast_id = $1 AND id > $2 ORDER BY id LIMIT $3";
         let ids = with_pool!(self, pool => sqlx::query_scalar(sql).bind(broadcast_id).bind(after_id).bind(limit).fetch_all(pool).await)?;
         Ok(ids)
     }
 
     /// Remembers that delivery work up to message `last_id` is published (only moves forward).
-    pub async fn save_publish_cursor(&self, broadcast_id: i64, last_id: i64) -> Result<(), StoreError> {
+    pub async fn save_publish_cursor(
+        &self,
+        broadcast_id: i64,
+        last_id: i64,
+    ) -> Result<(), StoreError> {
         let sql = "UPDATE broadcasts SET publish_cursor = $2 WHERE id = $1 AND publish_cursor < $2";
         with_pool!(self, pool => sqlx::query(sql).bind(broadcast_id).bind(last_id).execute(pool).await.map(|_| ()))?;
         Ok(())
@@ -148,10 +173,14 @@ impl Store {
     }
 
     /// The keyword reply queued for an inbound text, if any: (message id, status).
-    pub async fn reply_for_inbound(&self, inbound_id: i64) -> Result<Option<(i64, MessageStatus)>, StoreError> {
+    pub async fn reply_for_inbound(
+        &self,
+        inbound_id: i64,
+    ) -> Result<Option<(i64, MessageStatus)>, StoreError> {
         let sql = "SELECT id, status FROM messages WHERE reply_to_inbound_id = $1";
         let row: Option<(i64, String)> = with_pool!(self, pool => sqlx::query_as(sql).bind(inbound_id).fetch_optional(pool).await)?;
-        row.map(|(id, status)| Ok((id, super::decode::message_status(&status)?))).transpose()
+        row.map(|(id, status)| Ok((id, super::decode::message_status(&status)?)))
+            .transpose()
     }
 
     /// Releases every `sending` claim at once; only for a single embedded instance starting up.

@@ -9,8 +9,8 @@ use axum::routing::post;
 use prost::Message as _;
 
 use super::reply;
-use crate::carriers::{WebhookError, WebhookEvent, WebhookRequest, WebhookRoute, verify_and_parse};
 use crate::bus::QueueName;
+use crate::carriers::{WebhookError, WebhookEvent, WebhookRequest, WebhookRoute, verify_and_parse};
 use crate::events::{timestamp, v1};
 use crate::http::{AppState, Problem};
 use crate::telemetry::metrics::{WEBHOOK_SIGNATURE_FAILURES_TOTAL, WEBHOOKS_TOTAL};
@@ -45,20 +45,43 @@ async fn handle(
         Ok(bytes) => bytes,
         Err(_) => {
             count(&carrier, kind, "too_large");
-            return Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", format!("webhook bodies are limited to {MAX_BODY_BYTES} bytes"))
-                .into_response();
+            return Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("webhook bodies are limited to {MAX_BODY_BYTES} bytes"),
+            )
+            .into_response();
         }
     };
     let public_url = public_url(&state, &uri);
-    let request = WebhookRequest { method, public_url: &public_url, headers: &headers, body: &body };
-    let event = match verify_and_parse(edge.kind, route, &request, &edge.credentials, (state.clock)()) {
+    let request = WebhookRequest {
+        method,
+        public_url: &public_url,
+        headers: &headers,
+        body: &body,
+    };
+    let event = match verify_and_parse(
+        edge.kind,
+        route,
+        &request,
+        &edge.credentials,
+        (state.clock)(),
+    ) {
         Ok(event) => event,
         Err(WebhookError::Signature(failure)) => {
             count(&carrier, kind, "bad_signature");
             metrics::counter!(WEBHOOK_SIGNATURE_FAILURES_TOTAL, "carrier" => carrier.clone(), "reason" => failure.as_str()).increment(1);
-            tracing::warn!(carrier, reason = failure.as_str(), "webhook refused: signature");
-            return Problem::new(StatusCode::FORBIDDEN, "bad_signature", format!("webhook signature check failed: {}", failure.as_str()))
-                .into_response();
+            tracing::warn!(
+                carrier,
+                reason = failure.as_str(),
+                "webhook refused: signature"
+            );
+            return Problem::new(
+                StatusCode::FORBIDDEN,
+                "bad_signature",
+                format!("webhook signature check failed: {}", failure.as_str()),
+            )
+            .into_response();
         }
         Err(WebhookError::Malformed(reason)) => {
             count(&carrier, kind, "malformed");
@@ -112,7 +135,13 @@ async fn handle(
         Err(e) => {
             count(&carrier, kind, "unavailable");
             tracing::error!(carrier, error = %e, "webhook could not be made durable; the carrier will retry");
-            Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again later").retry_after(5).into_response()
+            Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "try again later",
+            )
+            .retry_after(5)
+            .into_response()
         }
     }
 }
@@ -123,4 +152,3 @@ fn public_url(state: &AppState, uri: &axum::http::Uri) -> String {
     let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     format!("{base}{path_and_query}")
 }
-

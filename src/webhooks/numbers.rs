@@ -10,27 +10,42 @@ use crate::store::{Store, StoreError};
 /// How long a lookup (hit or miss) is trusted; a new number starts working within this.
 const TTL: Duration = Duration::from_secs(5);
 
+/// A cached answer and when it was fetched.
+type Entry = (Option<i64>, Instant);
+
 /// Caches number → community lookups; cheap to clone.
 #[derive(Clone)]
 pub struct NumberDirectory {
     store: Store,
-    cache: Arc<Mutex<HashMap<String, (Option<i64>, Instant)>>>,
+    cache: Arc<Mutex<HashMap<String, Entry>>>,
 }
 
 impl NumberDirectory {
     /// A directory reading from `store`.
     pub fn new(store: Store) -> Self {
-        Self { store, cache: Arc::default() }
+        Self {
+            store,
+            cache: Arc::default(),
+        }
     }
 
     /// The community that owns `number`, if any.
     pub async fn community_of(&self, number: &PhoneNumber) -> Result<Option<i64>, StoreError> {
-        if let Some((community, at)) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(number.as_str()) {
+        if let Some((community, at)) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(number.as_str())
+        {
             if at.elapsed() < TTL {
                 return Ok(*community);
             }
         }
-        let community = self.store.community_by_number(number).await?.map(|(c, _)| c.id);
+        let community = self
+            .store
+            .community_by_number(number)
+            .await?
+            .map(|(c, _)| c.id);
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         if cache.len() > 10_000 {
             cache.clear();

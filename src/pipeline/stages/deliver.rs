@@ -17,7 +17,9 @@ use crate::domain::{MessageBody, MessageStatus};
 use crate::events::v1;
 use crate::pipeline::{Batcher, Processor, Throttle};
 use crate::store::{Claimed, JoinedVia, SendRecord, Store};
-use crate::telemetry::metrics::{CARRIER_REQUEST_DURATION_SECONDS, CARRIER_SENDS_TOTAL, THROTTLE_WAIT_SECONDS};
+use crate::telemetry::metrics::{
+    CARRIER_REQUEST_DURATION_SECONDS, CARRIER_SENDS_TOTAL, THROTTLE_WAIT_SECONDS,
+};
 
 /// Writes send results in batches; each submitter learns when its row is durable.
 pub type RecordBatcher = Batcher<(), SendRecord, ()>;
@@ -57,18 +59,31 @@ impl Processor for DeliverStage {
         };
         let now = Utc::now().timestamp_millis();
         let lease_until = now + self.claim_lease.as_millis() as i64;
-        let claim = match self.store.claim_for_delivery(&work.message_ids, now, lease_until).await {
+        let claim = match self
+            .store
+            .claim_for_delivery(&work.message_ids, now, lease_until)
+            .await
+        {
             Ok(claim) => claim,
             Err(e) => return retry(e),
         };
         // Someone else holds these (or a crashed worker did): look again when the lease ends.
         for (id, until) in &claim.busy {
             let wait = Duration::from_millis((until - now).max(1000) as u64);
-            if let Err(e) = self.requeue(&delivery.queue, *id, delivery.attempt, wait).await {
+            if let Err(e) = self
+                .requeue(&delivery.queue, *id, delivery.attempt, wait)
+                .await
+            {
                 return retry(e);
             }
         }
-        let results = join_all(claim.claimed.iter().map(|m| self.send_one(m, &delivery.queue))).await;
+        let results = join_all(
+            claim
+                .claimed
+                .iter()
+                .map(|m| self.send_one(m, &delivery.queue)),
+        )
+        .await;
         match results.into_iter().find_map(Result::err) {
             None => Outcome::Done,
             Some(reason) => retry(reason),
@@ -77,34 +92,86 @@ impl Processor for DeliverStage {
 }
 
 impl DeliverStage {
-    async fn requeue(&self, queue: &QueueName, id: i64, attempt: u32, delay: Duration) -> Result<(), crate::bus::BusError> {
-        let work = v1::DeliverMessages { carrier: self.carrier.clone(), message_ids: vec![id] };
-        self.bus.publish_delayed(queue, Bytes::from(work.encode_to_vec()), attempt, delay).await
+    async fn requeue(
+        &self,
+        queue: &QueueName,
+        id: i64,
+        attempt: u32,
+        delay: Duration,
+    ) -> Result<(), crate::bus::BusError> {
+        let work = v1::DeliverMessages {
+            carrier: self.carrier.clone(),
+            message_ids: vec![id],
+        };
+        self.bus
+            .publish_delayed(queue, Bytes::from(work.encode_to_vec()), attempt, delay)
+            .await
     }
 
-    async fn record(&self, id: i64, status: MessageStatus, provider_message_id: Option<String>, code: Option<String>) -> Result<(), String> {
-        let record = SendRecord { id, provider_message_id, status, error_code: code };
-        self.records.submit((), record).await.map_err(|e| e.to_string())
+    async fn record(
+        &self,
+        id: i64,
+        status: MessageStatus,
+        provider_message_id: Option<String>,
+        code: Option<String>,
+    ) -> Result<(), String> {
+        let record = SendRecord {
+            id,
+            provider_message_id,
+            status,
+            error_code: code,
+        };
+        self.records
+            .submit((), record)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// One message from claim to recorded result; an `Err` makes the work item retry.
     async fn send_one(&self, message: &Claimed, queue: &QueueName) -> Result<(), String> {
         let Ok(body) = MessageBody::parse(&message.body) else {
-            return self.record(message.id, MessageStatus::Failed, None, Some("invalid_body".into())).await;
+            return self
+                .record(
+                    message.id,
+                    MessageStatus::Failed,
+                    None,
+                    Some("invalid_body".into()),
+                )
+                .await;
         };
         let Some(from) = message.from.as_ref() else {
-            return self.record(message.id, MessageStatus::Failed, None, Some("no_sender".into())).await;
+            return self
+                .record(
+                    message.id,
+                    MessageStatus::Failed,
+                    None,
+                    Some("no_sender".into()),
+                )
+                .await;
         };
         let _slot = self.in_flight.acquire().await.map_err(|e| e.to_string())?;
         let waited = std::time::Instant::now();
         self.throttle.acquire(body.segments()).await;
-        metrics::histogram!(THROTTLE_WAIT_SECONDS, "carrier" => self.carrier.clone()).record(waited.elapsed().as_secs_f64());
+        metrics::histogram!(THROTTLE_WAIT_SECONDS, "carrier" => self.carrier.clone())
+            .record(waited.elapsed().as_secs_f64());
 
         // The last look before the carrier call: a STOP that is durable by now wins.
         if let Some(member_id) = message.member_id {
-            if !self.store.is_subscribed(member_id).await.map_err(|e| e.to_string())? {
+            if !self
+                .store
+                .is_subscribed(member_id)
+                .await
+                .map_err(|e| e.to_string())?
+            {
                 self.count("skipped_opted_out");
-                return self.record(message.id, MessageStatus::Cancelled, None, Some("opted_out".into())).await;
+                return self
+                    .record(
+                        message.id,
+                        MessageStatus::Cancelled,
+                        None,
+                        Some("opted_out".into()),
+                    )
+                    .await;
             }
         }
         let sms = OutboundSms {
@@ -116,35 +183,77 @@ impl DeliverStage {
         };
         let started = std::time::Instant::now();
         let outcome = self.client.send(&sms).await;
-        metrics::histogram!(CARRIER_REQUEST_DURATION_SECONDS, "carrier" => self.carrier.clone()).record(started.elapsed().as_secs_f64());
+        metrics::histogram!(CARRIER_REQUEST_DURATION_SECONDS, "carrier" => self.carrier.clone())
+            .record(started.elapsed().as_secs_f64());
         match outcome {
-            SendOutcome::Sent { provider_message_id } => {
+            SendOutcome::Sent {
+                provider_message_id,
+            } => {
                 self.count("sent");
-                self.record(message.id, MessageStatus::Sent, Some(provider_message_id), None).await
+                self.record(
+                    message.id,
+                    MessageStatus::Sent,
+                    Some(provider_message_id),
+                    None,
+                )
+                .await
             }
             SendOutcome::Failed { code, reason } => {
                 self.count("failed");
-                tracing::info!(message_id = message.id, code, reason, "carrier refused the message for good");
-                self.record(message.id, MessageStatus::Failed, None, Some(code)).await
+                tracing::info!(
+                    message_id = message.id,
+                    code,
+                    reason,
+                    "carrier refused the message for good"
+                );
+                self.record(message.id, MessageStatus::Failed, None, Some(code))
+                    .await
             }
             SendOutcome::OptedOut { code } => {
                 self.count("opted_out");
                 self.store
-                    .unsubscribe(message.community_id, &message.to, JoinedVia::Api, Utc::now())
+                    .unsubscribe(
+                        message.community_id,
+                        &message.to,
+                        JoinedVia::Api,
+                        Utc::now(),
+                    )
                     .await
                     .map_err(|e| e.to_string())?;
-                self.record(message.id, MessageStatus::Failed, None, Some(code)).await
+                self.record(message.id, MessageStatus::Failed, None, Some(code))
+                    .await
             }
-            SendOutcome::RetryLater { hint, code, reason, throttled } => {
+            SendOutcome::RetryLater {
+                hint,
+                code,
+                reason,
+                throttled,
+            } => {
                 self.count(if throttled { "throttled" } else { "retry" });
                 let attempts = message.attempts.max(1) as u32;
                 if attempts >= self.retry.max_attempts {
-                    tracing::warn!(message_id = message.id, reason, "giving up after {attempts} attempts");
-                    return self.record(message.id, MessageStatus::Failed, None, code.or(Some("retries_exhausted".into()))).await;
+                    tracing::warn!(
+                        message_id = message.id,
+                        reason,
+                        "giving up after {attempts} attempts"
+                    );
+                    return self
+                        .record(
+                            message.id,
+                            MessageStatus::Failed,
+                            None,
+                            code.or(Some("retries_exhausted".into())),
+                        )
+                        .await;
                 }
-                self.store.release_message(message.id, code.as_deref()).await.map_err(|e| e.to_string())?;
+                self.store
+                    .release_message(message.id, code.as_deref())
+                    .await
+                    .map_err(|e| e.to_string())?;
                 let delay = self.retry.delay(attempts, hint);
-                self.requeue(queue, message.id, attempts + 1, delay).await.map_err(|e| e.to_string())
+                self.requeue(queue, message.id, attempts + 1, delay)
+                    .await
+                    .map_err(|e| e.to_string())
             }
         }
     }

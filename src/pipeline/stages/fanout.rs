@@ -47,62 +47,130 @@ impl Processor for FanOutStage {
 
 impl FanOutStage {
     async fn fan_out(&self, broadcast_id: i64, delivery: &Delivery) -> Result<(), Outcome> {
-        let Some(broadcast) = self.store.broadcast_by_id(broadcast_id).await.map_err(retry)? else {
-            return Err(Outcome::Reject { reason: format!("broadcast {broadcast_id} does not exist") });
+        let Some(broadcast) = self
+            .store
+            .broadcast_by_id(broadcast_id)
+            .await
+            .map_err(retry)?
+        else {
+            return Err(Outcome::Reject {
+                reason: format!("broadcast {broadcast_id} does not exist"),
+            });
         };
-        if matches!(broadcast.status, BroadcastStatus::Cancelled | BroadcastStatus::Completed) {
+        if matches!(
+            broadcast.status,
+            BroadcastStatus::Cancelled | BroadcastStatus::Completed
+        ) {
             return Ok(());
         }
         let wait_ms = broadcast.send_at_ms - Utc::now().timestamp_millis();
         if wait_ms > 50 {
             // Not yet: park it again until `send_at` (not counted as a failed attempt).
             let delay = Duration::from_millis(wait_ms as u64);
-            self.bus.publish_delayed(&delivery.queue, delivery.payload.clone(), delivery.attempt, delay).await.map_err(retry)?;
+            self.bus
+                .publish_delayed(
+                    &delivery.queue,
+                    delivery.payload.clone(),
+                    delivery.attempt,
+                    delay,
+                )
+                .await
+                .map_err(retry)?;
             return Ok(());
         }
-        let senders = self.store.sender_numbers(broadcast.community_id).await.map_err(retry)?;
+        let senders = self
+            .store
+            .sender_numbers(broadcast.community_id)
+            .await
+            .map_err(retry)?;
         let Some(sender) = senders.first() else {
-            return Err(Outcome::Reject { reason: format!("community {} has no sender number", broadcast.community_id) });
+            return Err(Outcome::Reject {
+                reason: format!("community {} has no sender number", broadcast.community_id),
+            });
         };
-        self.store.set_broadcast_status(broadcast_id, BroadcastStatus::FanningOut, Utc::now()).await.map_err(retry)?;
+        self.store
+            .set_broadcast_status(broadcast_id, BroadcastStatus::FanningOut, Utc::now())
+            .await
+            .map_err(retry)?;
         let queue = QueueName::deliver(&sender.carrier, Lane::Broadcast);
         let mut member_cursor = broadcast.fanout_cursor;
-        let mut publish_cursor = self.store.publish_cursor(broadcast_id).await.map_err(retry)?;
+        let mut publish_cursor = self
+            .store
+            .publish_cursor(broadcast_id)
+            .await
+            .map_err(retry)?;
         loop {
-            let members = self.store.subscribed_member_batch(broadcast.community_id, member_cursor, self.page).await.map_err(retry)?;
-            let Some(&(last, _)) = members.last() else { break };
+            let members = self
+                .store
+                .subscribed_member_batch(broadcast.community_id, member_cursor, self.page)
+                .await
+                .map_err(retry)?;
+            let Some(&(last, _)) = members.last() else {
+                break;
+            };
             let inserted = self
                 .store
-                .insert_broadcast_messages(broadcast_id, broadcast.community_id, &sender.carrier, Some(&sender.number), &members)
+                .insert_broadcast_messages(
+                    broadcast_id,
+                    broadcast.community_id,
+                    &sender.carrier,
+                    Some(&sender.number),
+                    &members,
+                )
                 .await
                 .map_err(retry)?;
             metrics::counter!(FANOUT_MESSAGES_TOTAL).increment(inserted);
             member_cursor = last;
-            publish_cursor = self.publish_from(broadcast_id, publish_cursor, &sender.carrier, &queue).await?;
+            publish_cursor = self
+                .publish_from(broadcast_id, publish_cursor, &sender.carrier, &queue)
+                .await?;
             if self.cancelled(broadcast.community_id, broadcast_id).await? {
                 return Ok(());
             }
         }
         // Rows inserted before a crash but never published are picked up here.
-        self.publish_from(broadcast_id, publish_cursor, &sender.carrier, &queue).await?;
-        self.store.set_broadcast_status(broadcast_id, BroadcastStatus::Sending, Utc::now()).await.map_err(retry)?;
+        self.publish_from(broadcast_id, publish_cursor, &sender.carrier, &queue)
+            .await?;
+        self.store
+            .set_broadcast_status(broadcast_id, BroadcastStatus::Sending, Utc::now())
+            .await
+            .map_err(retry)?;
         Ok(())
     }
 
     /// Publishes delivery work for every message above `cursor`; returns the new cursor.
-    async fn publish_from(&self, broadcast_id: i64, mut cursor: i64, carrier: &str, queue: &QueueName) -> Result<i64, Outcome> {
+    async fn publish_from(
+        &self,
+        broadcast_id: i64,
+        mut cursor: i64,
+        carrier: &str,
+        queue: &QueueName,
+    ) -> Result<i64, Outcome> {
         loop {
-            let ids = self.store.broadcast_message_ids(broadcast_id, cursor, self.page).await.map_err(retry)?;
-            let Some(&last) = ids.last() else { return Ok(cursor) };
+            let ids = self
+                .store
+                .broadcast_message_ids(broadcast_id, cursor, self.page)
+                .await
+                .map_err(retry)?;
+            let Some(&last) = ids.last() else {
+                return Ok(cursor);
+            };
             let payloads = deliver_work(carrier, &ids, self.chunk);
             self.bus.publish(queue, &payloads).await.map_err(retry)?;
-            self.store.save_publish_cursor(broadcast_id, last).await.map_err(retry)?;
+            self.store
+                .save_publish_cursor(broadcast_id, last)
+                .await
+                .map_err(retry)?;
             cursor = last;
         }
     }
 
     async fn cancelled(&self, community_id: i64, broadcast_id: i64) -> Result<bool, Outcome> {
-        let b = self.store.broadcast(community_id, broadcast_id).await.map_err(retry)?;
+        let b = self
+            .store
+            .broadcast(community_id, broadcast_id)
+            .await
+            .map_err(retry)?;
         Ok(b.is_none_or(|b| b.status == BroadcastStatus::Cancelled))
     }
 }
@@ -110,6 +178,14 @@ impl FanOutStage {
 /// Delivery work items of at most `chunk` message ids each.
 pub(crate) fn deliver_work(carrier: &str, ids: &[i64], chunk: usize) -> Vec<Bytes> {
     ids.chunks(chunk.max(1))
-        .map(|part| Bytes::from(v1::DeliverMessages { carrier: carrier.to_owned(), message_ids: part.to_vec() }.encode_to_vec()))
+        .map(|part| {
+            Bytes::from(
+                v1::DeliverMessages {
+                    carrier: carrier.to_owned(),
+                    message_ids: part.to_vec(),
+                }
+                .encode_to_vec(),
+            )
+        })
         .collect()
 }

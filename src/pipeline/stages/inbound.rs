@@ -19,14 +19,21 @@ pub struct InboundStage {
 }
 
 fn received_at(ts: Option<&prost_types::Timestamp>) -> DateTime<Utc> {
-    ts.and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32)).unwrap_or_else(Utc::now)
+    ts.and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32))
+        .unwrap_or_else(Utc::now)
 }
 
 impl InboundStage {
     async fn queue_reply(&self, carrier: &str, message_id: i64) -> Result<(), Outcome> {
-        let work = v1::DeliverMessages { carrier: carrier.to_owned(), message_ids: vec![message_id] };
+        let work = v1::DeliverMessages {
+            carrier: carrier.to_owned(),
+            message_ids: vec![message_id],
+        };
         let queue = QueueName::deliver(carrier, Lane::Transactional);
-        self.bus.publish(&queue, &[Bytes::from(work.encode_to_vec())]).await.map_err(retry)
+        self.bus
+            .publish(&queue, &[Bytes::from(work.encode_to_vec())])
+            .await
+            .map_err(retry)
     }
 }
 
@@ -40,8 +47,11 @@ impl Processor for InboundStage {
             Ok(cmd) => cmd,
             Err(outcome) => return outcome,
         };
-        let (Ok(from), Ok(to)) = (PhoneNumber::parse(&cmd.from), PhoneNumber::parse(&cmd.to)) else {
-            return Outcome::Reject { reason: format!("unparseable numbers {} -> {}", cmd.from, cmd.to) };
+        let (Ok(from), Ok(to)) = (PhoneNumber::parse(&cmd.from), PhoneNumber::parse(&cmd.to))
+        else {
+            return Outcome::Reject {
+                reason: format!("unparseable numbers {} -> {}", cmd.from, cmd.to),
+            };
         };
         let community = match self.store.community_by_number(&to).await {
             Ok(Some((community, _sender))) => community,
@@ -54,9 +64,21 @@ impl Processor for InboundStage {
         };
         let keyword = Keyword::classify(&cmd.body, &community.join_keyword);
         let (membership, reply, label) = match keyword {
-            Some(Keyword::OptIn) => (MembershipChange::Subscribe, Some(community.welcome_reply.as_str()), Some("opt_in")),
-            Some(Keyword::OptOut) => (MembershipChange::Unsubscribe, Some(community.stop_reply.as_str()), Some("opt_out")),
-            Some(Keyword::Help) => (MembershipChange::None, Some(community.help_reply.as_str()), Some("help")),
+            Some(Keyword::OptIn) => (
+                MembershipChange::Subscribe,
+                Some(community.welcome_reply.as_str()),
+                Some("opt_in"),
+            ),
+            Some(Keyword::OptOut) => (
+                MembershipChange::Unsubscribe,
+                Some(community.stop_reply.as_str()),
+                Some("opt_out"),
+            ),
+            Some(Keyword::Help) => (
+                MembershipChange::None,
+                Some(community.help_reply.as_str()),
+                Some("help"),
+            ),
             None => (MembershipChange::None, None, None),
         };
         let action = InboundAction {
@@ -74,7 +96,9 @@ impl Processor for InboundStage {
             reply,
         };
         match self.store.apply_inbound(&action).await {
-            Ok(InboundApplied::Applied { reply_message_id, .. }) => {
+            Ok(InboundApplied::Applied {
+                reply_message_id, ..
+            }) => {
                 if let Some(label) = label {
                     metrics::counter!(KEYWORD_EVENTS_TOTAL, "keyword" => label).increment(1);
                 }
@@ -86,13 +110,16 @@ impl Processor for InboundStage {
                 Outcome::Done
             }
             Ok(InboundApplied::Duplicate { inbound_id }) => {
-                metrics::counter!(INBOUND_DUPLICATES_TOTAL, "carrier" => cmd.carrier.clone()).increment(1);
+                metrics::counter!(INBOUND_DUPLICATES_TOTAL, "carrier" => cmd.carrier.clone())
+                    .increment(1);
                 // A redelivery after a crash between commit and publish: make sure the reply is queued.
                 match self.store.reply_for_inbound(inbound_id).await {
-                    Ok(Some((id, MessageStatus::Queued))) => match self.queue_reply(&cmd.carrier, id).await {
-                        Ok(()) => Outcome::Done,
-                        Err(outcome) => outcome,
-                    },
+                    Ok(Some((id, MessageStatus::Queued))) => {
+                        match self.queue_reply(&cmd.carrier, id).await {
+                            Ok(()) => Outcome::Done,
+                            Err(outcome) => outcome,
+                        }
+                    }
                     Ok(_) => Outcome::Done,
                     Err(e) => retry(e),
                 }

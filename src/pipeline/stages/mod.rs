@@ -16,10 +16,15 @@ use crate::bus::Outcome;
 
 /// Decodes a work item's payload; an undecodable one can never succeed, so it is rejected.
 pub(crate) fn decode<M: Message + Default>(payload: &[u8]) -> Result<M, Outcome> {
-    M::decode(payload).map_err(|e| Outcome::Reject { reason: format!("undecodable payload: {e}") })
+    M::decode(payload).map_err(|e| Outcome::Reject {
+        reason: format!("undecodable payload: {e}"),
+    })
 }
 
 /// A store or bus failure is passing: retry later.
 pub(crate) fn retry(reason: impl std::fmt::Display) -> Outcome {
-    Outcome::Retry { hint: None, reason: reason.to_string() }
+    Outcome::Retry {
+        hint: None,
+        reason: reason.to_string(),
+    }
 }

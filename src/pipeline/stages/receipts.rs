@@ -28,13 +28,24 @@ impl Processor for ReceiptsStage {
             Err(outcome) => return outcome,
         };
         let Ok(status) = MessageStatus::parse(&cmd.status) else {
-            return Outcome::Reject { reason: format!("unknown status `{}`", cmd.status) };
+            return Outcome::Reject {
+                reason: format!("unknown status `{}`", cmd.status),
+            };
         };
         let error_code = (!cmd.error_code.is_empty()).then_some(cmd.error_code.as_str());
         let count = |outcome: &'static str| {
             metrics::counter!(RECEIPTS_TOTAL, "carrier" => cmd.carrier.clone(), "outcome" => outcome).increment(1);
         };
-        match self.store.advance_status_by_provider_id(&cmd.carrier, &cmd.provider_message_id, status, error_code).await {
+        match self
+            .store
+            .advance_status_by_provider_id(
+                &cmd.carrier,
+                &cmd.provider_message_id,
+                status,
+                error_code,
+            )
+            .await
+        {
             Ok(AdvanceOutcome::Advanced { message_id, .. }) => {
                 count("advanced");
                 self.publish_event(message_id, &cmd, status).await;
@@ -48,7 +59,10 @@ impl Processor for ReceiptsStage {
                 // The callback may have beaten our record of the send: try again shortly,
                 // and after the last attempt it is dead-lettered (and visible in metrics).
                 count("unknown");
-                Outcome::Retry { hint: None, reason: format!("no message with provider id {}", cmd.provider_message_id) }
+                Outcome::Retry {
+                    hint: None,
+                    reason: format!("no message with provider id {}", cmd.provider_message_id),
+                }
             }
             Err(e) => retry(e),
         }
@@ -60,12 +74,40 @@ impl ReceiptsStage {
         let at = Some(timestamp(Utc::now()));
         let (key, bytes) = match status {
             MessageStatus::Delivered => {
-                let e = v1::MessageDelivered { message_id, carrier: cmd.carrier.clone(), provider_message_id: cmd.provider_message_id.clone(), at };
-                (v1::MessageDelivered::TYPE, seal(&e, format!("delivered-{message_id}"), "floodgate/receipts", &message_id.to_string(), Utc::now()))
+                let e = v1::MessageDelivered {
+                    message_id,
+                    carrier: cmd.carrier.clone(),
+                    provider_message_id: cmd.provider_message_id.clone(),
+                    at,
+                };
+                (
+                    v1::MessageDelivered::TYPE,
+                    seal(
+                        &e,
+                        format!("delivered-{message_id}"),
+                        "floodgate/receipts",
+                        &message_id.to_string(),
+                        Utc::now(),
+                    ),
+                )
             }
             MessageStatus::Sent | MessageStatus::Sending | MessageStatus::Queued => {
-                let e = v1::MessageSent { message_id, carrier: cmd.carrier.clone(), provider_message_id: cmd.provider_message_id.clone(), at };
-                (v1::MessageSent::TYPE, seal(&e, format!("sent-{message_id}"), "floodgate/receipts", &message_id.to_string(), Utc::now()))
+                let e = v1::MessageSent {
+                    message_id,
+                    carrier: cmd.carrier.clone(),
+                    provider_message_id: cmd.provider_message_id.clone(),
+                    at,
+                };
+                (
+                    v1::MessageSent::TYPE,
+                    seal(
+                        &e,
+                        format!("sent-{message_id}"),
+                        "floodgate/receipts",
+                        &message_id.to_string(),
+                        Utc::now(),
+                    ),
+                )
             }
             MessageStatus::Undelivered | MessageStatus::Failed | MessageStatus::Cancelled => {
                 let e = v1::MessageFailed {
@@ -76,7 +118,16 @@ impl ReceiptsStage {
                     status: status.as_str().to_owned(),
                     at,
                 };
-                (v1::MessageFailed::TYPE, seal(&e, format!("failed-{message_id}"), "floodgate/receipts", &message_id.to_string(), Utc::now()))
+                (
+                    v1::MessageFailed::TYPE,
+                    seal(
+                        &e,
+                        format!("failed-{message_id}"),
+                        "floodgate/receipts",
+                        &message_id.to_string(),
+                        Utc::now(),
+                    ),
+                )
             }
         };
         if let Err(e) = self.bus.publish_event(key, Bytes::from(bytes)).await {
@@ -84,4 +135,3 @@ impl ReceiptsStage {
         }
     }
 }
-
