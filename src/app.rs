@@ -122,7 +122,9 @@ impl Application {
 
     /// Every route the application serves.
     pub fn router(state: AppState) -> Router {
-        http::router(state.clone()).merge(webhooks::router(state))
+        http::router(state.clone())
+            .merge(webhooks::router(state.clone()))
+            .merge(crate::api::router(state))
     }
 
     /// Serves until `shutdown` resolves; then stops accepting, drains the pipeline, closes the store.

@@ -6,6 +6,7 @@
 //! their rate limits, without losing work, and without texting anyone who said STOP.
 //!
 //! # Layout
+//! - [`api`]: the leader API under `/v1`: keys, broadcasts, members, inbox, OpenAPI.
 //! - [`app`]: building the application from settings and running it until stopped.
 //! - [`config`]: typed, layered configuration and carrier profiles.
 //! - [`domain`]: phone numbers, message bodies, keywords, statuses — valid by construction.
@@ -19,6 +20,7 @@
 //! - [`telemetry`]: logging setup and every metric name in one place.
 //! - [`commands`]: what the `floodgate` binary's subcommands do.
 
+pub mod api;
 pub mod app;
 pub mod bus;
 pub mod carriers;

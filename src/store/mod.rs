@@ -10,7 +10,8 @@
 //! One file per table or concern, each adding methods to [`Store`]:
 //! - `communities`, `senders`, `api_keys`: who a leader is and how they are reached.
 //! - `members` (one phone at a time) and `members_bulk` (imports, keyset pages, fan-out batches).
-//! - `broadcasts` (idempotent creation, reads) and `broadcast_progress` (status, cursor, cancel, counts).
+//! - `broadcasts` (idempotent creation, reads), `broadcast_progress` (status, cursor, cancel, counts)
+//!   and `broadcast_quota` (idempotent replays, the daily-cap budget).
 //! - `messages` (claims), `message_status` (forward-only updates), `messages_bulk` (fan-out insert).
 //! - `inbound`, `outbox`, and `keywords`: the one multi-table transaction the webhooks need.
 //! - `decode`: stored text back into domain types, reporting [`StoreError::Corrupt`].
@@ -33,6 +34,7 @@ macro_rules! with_pool {
 
 mod api_keys;
 mod broadcast_progress;
+mod broadcast_quota;
 mod broadcasts;
 mod communities;
 mod decode;
