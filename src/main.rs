@@ -19,6 +19,33 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Manage leaders' communities.
+    #[command(subcommand)]
+    Community(CommunityCommand),
+    /// Manage leaders' API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum CommunityCommand {
+    /// Create a community with its join keyword and number; prints its id.
+    Create(commands::CreateCommunity),
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyCommand {
+    /// Create an API key for a community; prints it once.
+    Create {
+        /// The community the key acts for.
+        #[arg(long)]
+        community: i64,
+    },
+    /// Revoke an API key by its public prefix (the 8 characters after `fg_`).
+    Revoke {
+        #[arg(long)]
+        prefix: String,
+    },
 }
 
 #[tokio::main]
@@ -35,6 +62,20 @@ async fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve => commands::serve(settings).await,
         Command::Migrate => commands::migrate(&settings).await,
+        Command::Community(CommunityCommand::Create(args)) => {
+            commands::create_community(&settings, &args)
+                .await
+                .map(|id| println!("{id}"))
+        }
+        Command::Key(KeyCommand::Create { community }) => {
+            commands::create_key(&settings, community).await.map(|key| {
+                println!("{key}");
+                eprintln!("floodgate: store this key now; it cannot be shown again");
+            })
+        }
+        Command::Key(KeyCommand::Revoke { prefix }) => commands::revoke_key(&settings, &prefix)
+            .await
+            .map(|()| eprintln!("floodgate: key {prefix} revoked")),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
