@@ -2,10 +2,10 @@
 //! cannot branch on.
 
 use axum::body::Bytes;
-use axum::extract::rejection::LengthLimitError;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::de::DeserializeOwned;
 
 use crate::http::Problem;
@@ -46,20 +46,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 
 /// Reads at most `limit` bytes of body; more is a 413 `payload_too_large`.
 pub async fn read_body(req: Request, limit: usize) -> Result<Bytes, Problem> {
-    axum::body::to_bytes(req.into_body(), limit)
-        .await
-        .map_err(|e| {
-            let inner = e.into_inner();
-            if inner.downcast_ref::<LengthLimitError>().is_some() {
-                Problem::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    format!("the request body is over {limit} bytes"),
-                )
-            } else {
-                Problem::bad_request("unreadable_body", format!("cannot read the body: {inner}"))
-            }
-        })
+    let limited = Limited::new(req.into_body(), limit);
+    match limited.collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<LengthLimitError>() => Err(Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the request body is over {limit} bytes"),
+        )),
+        Err(e) => Err(Problem::bad_request(
+            "unreadable_body",
+            format!("cannot read the body: {e}"),
+        )),
+    }
 }
 
 /// Whether a Content-Type is JSON (`application/json`, or any `+json` type).

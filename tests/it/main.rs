@@ -6,6 +6,7 @@
 mod store;
 mod support;
 
+mod api;
 mod bus;
 mod rabbitmq_bus;
 mod rabbitmq_smoke;

@@ -38,8 +38,18 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// Starts a server with explicit settings.
 pub async fn spawn_app_with(settings: Settings, dir: Option<tempfile::TempDir>) -> TestApp {
+    spawn_app_opts(settings, dir, true).await
+}
+
+/// Starts a server; `run_pipeline = false` serves the HTTP edge only (work waits in its queues),
+/// for tests of the API that must not reach a carrier.
+pub async fn spawn_app_opts(
+    settings: Settings,
+    dir: Option<tempfile::TempDir>,
+    run_pipeline: bool,
+) -> TestApp {
     let carriers = load_profiles(std::path::Path::new("carriers"), &|_| None).expect("profiles");
-    let app = Application::build(settings, carriers)
+    let app = Application::build_with(settings, carriers, run_pipeline)
         .await
         .expect("app builds");
     let addr = app.local_addr();

@@ -4,10 +4,12 @@
 
 mod app;
 mod broker;
+mod leaders;
 mod services;
 
-pub use app::{TestApp, spawn_app, spawn_app_with, test_settings};
+pub use app::{TestApp, spawn_app, spawn_app_opts, spawn_app_with, test_settings};
 pub use broker::{exclusive_broker, fresh_vhost, rabbitmqctl, shared_broker};
+pub use leaders::{Leader, problem, spawn_api, test_phone};
 pub use services::{
     Backend, TestDb, amqp_url, fresh_postgres_url, fresh_sqlite_url, fresh_store,
     postgres_admin_url,
