@@ -21,4 +21,4 @@ pub use ingest::{Durable, Ingest, IngestError};
 pub use outbox::{forward_once, spawn_forwarder};
 pub use processor::{Processor, StageConfig, spawn_stage};
 pub use runtime::Pipeline;
-pub use throttle::Throttle;
+pub use throttle::{MAX_JITTER, Throttle};
