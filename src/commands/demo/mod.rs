@@ -6,13 +6,18 @@
 mod spike;
 mod summary;
 mod watch;
-mod world;
 
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
 pub use summary::Summary;
+
+use crate::sandbox::{AUTH_TOKEN, Sandbox, SandboxConfig};
+
+/// The broadcast everyone subscribed receives.
+pub(crate) const BROADCAST_BODY: &str =
+    "Floodgate demo: the rally moved to 6pm at the park. Reply STOP to opt out.";
 
 /// What the demo runs.
 #[derive(Debug, Clone, clap::Args)]
@@ -43,7 +48,14 @@ pub struct DemoArgs {
 /// Runs the demo and prints its summary; fails if a promise was broken.
 pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let world = world::World::start(&args)
+    let config = SandboxConfig {
+        members: args.members,
+        rate: args.rate,
+        burst: args.burst,
+        keep_db: args.keep_db.clone(),
+        ..SandboxConfig::default()
+    };
+    let world = Sandbox::start(config)
         .await
         .context("starting the demo world")?;
     let bars = watch::Bars::new(args.quiet, u64::from(args.members), u64::from(args.spike));
@@ -57,10 +69,19 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     ));
 
     let broadcast = world
-        .start_broadcast()
+        .start_broadcast(BROADCAST_BODY)
         .await
         .context("creating the broadcast")?;
-    let spike = tokio::spawn(spike::run(world.spike_plan(&args), bars.spike.clone()));
+    let spike = tokio::spawn(spike::run(
+        spike::SpikePlan::new(
+            &world.base,
+            AUTH_TOKEN,
+            &world.number,
+            world.members,
+            args.spike,
+        ),
+        bars.spike.clone(),
+    ));
     let deadline = started + Duration::from_secs(args.timeout_secs);
     watch::until_broadcast_done(&world, broadcast, &bars, deadline).await?;
     let spike = spike.await.context("spike task")??;

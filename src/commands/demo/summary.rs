@@ -7,8 +7,8 @@ use chrono::Utc;
 
 use super::DemoArgs;
 use super::spike::SpikeOutcome;
-use super::world::World;
 use crate::domain::MemberStatus;
+use crate::sandbox::Sandbox as World;
 use crate::store::StatusCounts;
 
 /// A send that reached the carrier this long after the STOP's transaction is a violation; the

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::spike::SpikeOutcome;
-use super::world::World;
+use crate::sandbox::Sandbox as World;
 use crate::store::BroadcastStatus;
 
 /// One bar per stage the demo exercises.

@@ -1,5 +1,5 @@
-//! The demo's world: a simulated carrier, an engine on a fresh SQLite file, a community
-//! with members, all on loopback.
+//! A complete Floodgate on loopback: the carrier simulator, an engine on its own store
+//! (a fresh SQLite file unless told otherwise) and bus, and a community with members.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -9,26 +9,68 @@ use bytes::Bytes;
 use floodgate_sim::{Account, Latency, SimConfig, SimHandle, Unit};
 use prost::Message as _;
 
-use super::DemoArgs;
-use super::spike::SpikePlan;
 use crate::app::Application;
 use crate::bus::QueueName;
-use crate::config::{ConfigFlags, load_with, parse_profile};
+use crate::config::{ConfigFlags, PipelineConfig, load_with, parse_profile};
 use crate::domain::{MessageBody, PhoneNumber};
 use crate::events::v1;
 use crate::pipeline::Ingest;
 use crate::store::{CreateBroadcast, NewBroadcast, NewCommunity, SenderKind, Store};
 
-const ACCOUNT_SID: &str = "AC00000000000000000000000000demo";
-const AUTH_TOKEN: &str = "demo-auth-token";
-/// The number members text, owned by the demo community.
-const COMMUNITY_NUMBER: &str = "+14155550100";
-/// The broadcast everyone subscribed receives.
-const BROADCAST_BODY: &str =
-    "Floodgate demo: the rally moved to 6pm at the park. Reply STOP to opt out.";
+/// The simulated account's SID.
+pub const ACCOUNT_SID: &str = "AC00000000000000000000000000demo";
+/// The simulated account's auth token: it signs webhooks both ways.
+pub const AUTH_TOKEN: &str = "demo-auth-token";
+/// The number members text, owned by the sandbox community.
+pub const COMMUNITY_NUMBER: &str = "+14155550100";
 
-/// Everything the demo drives and inspects.
-pub struct World {
+/// How to build a sandbox.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// `None`: a fresh SQLite file in a temporary directory.
+    pub database_url: Option<String>,
+    /// `None`: the embedded bus.
+    pub amqp_url: Option<String>,
+    /// Members seeded (numbers from `PhoneNumber::example`).
+    pub members: u32,
+    /// The simulated carrier's limit, which the engine's profile also gets.
+    pub rate: f64,
+    /// The simulated carrier's burst, which the engine's profile also gets.
+    pub burst: u32,
+    /// The simulator's answer latency.
+    pub latency: Latency,
+    /// Fraction of sends the simulator answers 500.
+    pub failure_ratio: f64,
+    /// Delay before each status callback.
+    pub callback_delay: Duration,
+    /// The engine's pipeline knobs.
+    pub pipeline: PipelineConfig,
+    /// Keep the SQLite file at this path.
+    pub keep_db: Option<PathBuf>,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            database_url: None,
+            amqp_url: None,
+            members: 1000,
+            rate: 500.0,
+            burst: 10,
+            latency: Latency::Uniform {
+                min: Duration::from_millis(1),
+                max: Duration::from_millis(5),
+            },
+            failure_ratio: 0.0,
+            callback_delay: Duration::from_millis(100),
+            pipeline: PipelineConfig::default(),
+            keep_db: None,
+        }
+    }
+}
+
+/// Everything a demo, test or load test drives and inspects.
+pub struct Sandbox {
     pub base: String,
     pub db_path: PathBuf,
     pub sim: SimHandle,
@@ -52,9 +94,9 @@ fn free_port() -> anyhow::Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
-impl World {
-    /// Starts the simulator and the engine, and seeds a community with `args.members` members.
-    pub async fn start(args: &DemoArgs) -> anyhow::Result<Self> {
+impl Sandbox {
+    /// Starts the simulator and the engine, and seeds a community with `config.members` members.
+    pub async fn start(args: SandboxConfig) -> anyhow::Result<Self> {
         let (dir, db_path) = match &args.keep_db {
             Some(path) => (None, path.clone()),
             None => {
@@ -86,11 +128,17 @@ impl World {
 
         let port = free_port()?;
         let flags = ConfigFlags {
-            database_url: Some(format!("sqlite://{}", db_path.display())),
+            database_url: Some(
+                args.database_url
+                    .clone()
+                    .unwrap_or_else(|| format!("sqlite://{}", db_path.display())),
+            ),
+            amqp_url: args.amqp_url.clone(),
             listen: Some(format!("127.0.0.1:{port}")),
             ..ConfigFlags::default()
         };
-        let settings = load_with(&flags, |_| None)?;
+        let mut settings = load_with(&flags, |_| None)?;
+        settings.pipeline = args.pipeline.clone();
         let sim_url = sim.base_url();
         let env = |var: &str| -> Option<String> {
             match var {
@@ -105,7 +153,7 @@ impl World {
         let profile = parse_profile(
             "sim",
             "(built-in) carriers/sim.toml".as_ref(),
-            include_str!("../../../carriers/sim.toml"),
+            include_str!("../../carriers/sim.toml"),
             &env,
         )?;
         let app = Application::build(settings, vec![profile]).await?;
@@ -149,9 +197,9 @@ impl World {
         })
     }
 
-    /// Creates the broadcast and makes its fan-out durable, as `POST /v1/broadcasts` does.
-    pub async fn start_broadcast(&self) -> anyhow::Result<i64> {
-        let body = MessageBody::parse(BROADCAST_BODY)?;
+    /// Creates a broadcast and makes its fan-out durable, as `POST /v1/broadcasts` does.
+    pub async fn start_broadcast(&self, text: &str) -> anyhow::Result<i64> {
+        let body = MessageBody::parse(text)?;
         let recipients = self
             .store
             .count_members(
@@ -179,15 +227,51 @@ impl World {
         Ok(broadcast.id)
     }
 
-    /// Who texts what during the spike.
-    pub fn spike_plan(&self, args: &DemoArgs) -> SpikePlan {
-        SpikePlan::new(
-            &self.base,
+    /// Posts a member's text to the engine, signed as Twilio signs; returns the HTTP status.
+    pub async fn text(
+        &self,
+        from: &PhoneNumber,
+        body: &str,
+        message_sid: &str,
+    ) -> anyhow::Result<u16> {
+        let hook = floodgate_sim::inbound::signed_twilio_inbound(
+            &format!("{}/webhooks/sim/inbound", self.base),
             AUTH_TOKEN,
-            &self.number,
-            self.members,
-            args.spike,
-        )
+            message_sid,
+            from.as_str(),
+            self.number.as_str(),
+            body,
+        );
+        let response = reqwest::Client::new()
+            .post(&hook.url)
+            .header("content-type", hook.content_type)
+            .header(hook.signature_header.0, &hook.signature_header.1)
+            .body(hook.body)
+            .send()
+            .await?;
+        Ok(response.status().as_u16())
+    }
+
+    /// Waits (bounded) until the broadcast is fanned out and none of its messages waits to be sent.
+    pub async fn wait_until_sent(
+        &self,
+        broadcast: i64,
+        timeout: Duration,
+    ) -> anyhow::Result<crate::store::StatusCounts> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let counts = self.store.message_counts(broadcast).await?;
+            let b = self.store.broadcast(self.community_id, broadcast).await?;
+            let fanned_out =
+                b.is_some_and(|b| b.status.rank() >= crate::store::BroadcastStatus::Sending.rank());
+            if fanned_out && counts.queued + counts.sending == 0 {
+                return Ok(counts);
+            }
+            if Instant::now() > deadline {
+                anyhow::bail!("broadcast {broadcast} not sent within {timeout:?}: {counts:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Stops the engine (draining the pipeline) and the simulator.
