@@ -1,7 +1,7 @@
 //! Inbound stage: a member's text becomes a subscription change and maybe a reply.
 
 use bytes::Bytes;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use prost::Message as _;
 
 use super::{decode, retry};
@@ -16,11 +16,6 @@ use crate::telemetry::metrics::{INBOUND_DUPLICATES_TOTAL, KEYWORD_EVENTS_TOTAL, 
 pub struct InboundStage {
     pub store: Store,
     pub bus: Bus,
-}
-
-fn received_at(ts: Option<&prost_types::Timestamp>) -> DateTime<Utc> {
-    ts.and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32))
-        .unwrap_or_else(Utc::now)
 }
 
 impl InboundStage {
@@ -90,7 +85,9 @@ impl Processor for InboundStage {
                 to: &to,
                 body: &cmd.body,
                 keyword: label,
-                received_at: received_at(cmd.received_at.as_ref()),
+                // When the change takes effect, not when the edge saw it: a STOP's time is the
+                // moment from which no send may happen, so it must not predate the commit by a backlog.
+                received_at: Utc::now(),
             },
             membership,
             reply,
