@@ -50,6 +50,8 @@ pub const THROTTLE_WAIT_SECONDS: &str = "floodgate_throttle_wait_seconds";
 pub const DEAD_LETTERS_TOTAL: &str = "floodgate_dead_letters_total";
 /// Whether the store answered the last readiness check (1) or not (0).
 pub const STORE_UP: &str = "floodgate_store_up";
+/// Whether the bus (RabbitMQ, or the embedded queues) was connected at the last readiness check.
+pub const BUS_UP: &str = "floodgate_bus_up";
 
 /// Latency buckets for HTTP and store round trips: 0.5 ms to 10 s.
 const LATENCY_BUCKETS: &[f64] = &[
