@@ -197,8 +197,13 @@ impl Sandbox {
         })
     }
 
-    /// Creates a broadcast and makes its fan-out durable, as `POST /v1/broadcasts` does.
+    /// Creates a broadcast for now and makes its fan-out durable, as `POST /v1/broadcasts` does.
     pub async fn start_broadcast(&self, text: &str) -> anyhow::Result<i64> {
+        self.start_broadcast_at(text, chrono::Utc::now().timestamp_millis()).await
+    }
+
+    /// Creates a broadcast that must not start before `send_at_ms`.
+    pub async fn start_broadcast_at(&self, text: &str, send_at_ms: i64) -> anyhow::Result<i64> {
         let body = MessageBody::parse(text)?;
         let recipients = self
             .store
@@ -212,7 +217,7 @@ impl Sandbox {
             body: &body,
             idempotency_key: None,
             request_hash: None,
-            send_at_ms: chrono::Utc::now().timestamp_millis(),
+            send_at_ms,
             recipients,
         };
         let broadcast = match self.store.create_broadcast(&new).await? {

@@ -5,6 +5,7 @@ mod back_pressure;
 mod completion;
 mod poison;
 mod receipts;
+mod schedule;
 mod setup;
 mod stop;
 
