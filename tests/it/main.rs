@@ -10,3 +10,4 @@ mod bus;
 mod rabbitmq_bus;
 mod rabbitmq_smoke;
 mod serve;
+mod webhooks;
