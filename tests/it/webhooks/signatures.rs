@@ -242,6 +242,24 @@ async fn vonage_get_and_post_form_webhooks_are_204(backend: Backend) {
     let stored = edge.stored_text(edge.a.id, "vg-in-2").await;
     assert_eq!(stored.body, "a & b = c");
 
+    // "POST-JSON" in the dashboard: the same fields as a JSON object, `sig` among them.
+    let json: serde_json::Map<String, serde_json::Value> =
+        vonage_signed(vonage_inbound("vg-in-3", &member(3), NUMBER_A, "JOIN"))
+            .into_iter()
+            .map(|(k, v)| (k, v.into()))
+            .collect();
+    let response = edge
+        .app
+        .client
+        .post(edge.url("vonage", "inbound"))
+        .json(&json)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    let stored = edge.stored_text(edge.a.id, "vg-in-3").await;
+    assert_eq!(stored.keyword.as_deref(), Some("opt_in"));
+
     let id = edge.sent_message("vonage", "vg-out-1").await;
     let dlr = vonage_signed(vonage_dlr("vg-out-1", "delivered", "0"));
     let response = edge.vonage_get("status", &dlr).send().await.unwrap();
@@ -311,7 +329,50 @@ async fn vonage_forged_unsigned_or_stale_webhooks_are_403(backend: Backend) {
     assert_nothing_stored(&edge).await;
 }
 
+async fn unknown_routes_are_404_and_unconfigured_profiles_403(backend: Backend) {
+    let edge = edge(backend).await;
+    let body = twilio_inbound("SMx", &member(1), NUMBER_A, "JOIN");
+    let form = serde_urlencoded::to_string(&body).unwrap();
+    let base = &edge.app.base;
+    for path in [
+        "/webhooks/plivo/inbound".to_owned(),
+        "/webhooks/twilio/inbound".to_owned(), // the file's name, not this test's profile
+        format!("/webhooks/{}/dlr", edge.carrier("twilio")),
+    ] {
+        let response = edge
+            .app
+            .client
+            .post(format!("{base}{path}"))
+            .body(form.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_problem(response, 404, "not_found").await;
+    }
+    // The `sim` profile names FLOODGATE_SIM_AUTH_TOKEN, which this test does not set: with no
+    // credential nothing can be trusted, however the request is signed.
+    let sim = edge.carrier("sim");
+    let url = format!("{base}/webhooks/{sim}/inbound");
+    let public = edge
+        .public_url("twilio", "inbound")
+        .replace(&edge.carrier("twilio"), &sim);
+    let response = edge
+        .app
+        .client
+        .post(url)
+        .header(twilio::HEADER, twilio::sign(&public, &body, ""))
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    let detail = assert_problem(response, 403, "bad_signature").await;
+    assert!(detail.contains("not_configured"), "{detail}");
+    assert_failures(&edge, "sim", &[("not_configured", 1.0)]).await;
+    assert_nothing_stored(&edge).await;
+}
+
 crate::both_backends!(
+    unknown_routes_are_404_and_unconfigured_profiles_403,
     twilio_signed_webhooks_are_answered_with_empty_twiml,
     twilio_forged_or_unsigned_webhooks_are_403,
     telnyx_events_are_told_apart_by_type_on_either_route,
