@@ -11,3 +11,4 @@ mod pipeline;
 mod rabbitmq_bus;
 mod rabbitmq_smoke;
 mod serve;
+mod webhooks;
