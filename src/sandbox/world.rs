@@ -199,7 +199,8 @@ impl Sandbox {
 
     /// Creates a broadcast for now and makes its fan-out durable, as `POST /v1/broadcasts` does.
     pub async fn start_broadcast(&self, text: &str) -> anyhow::Result<i64> {
-        self.start_broadcast_at(text, chrono::Utc::now().timestamp_millis()).await
+        self.start_broadcast_at(text, chrono::Utc::now().timestamp_millis())
+            .await
     }
 
     /// Creates a broadcast that must not start before `send_at_ms`.

@@ -36,7 +36,8 @@ pub const OUTBOX_DEPTH: &str = "floodgate_outbox_depth";
 pub const OUTBOX_FORWARDED_TOTAL: &str = "floodgate_outbox_forwarded_total";
 /// Inbound texts the carrier delivered more than once (deduplicated). Labels: `carrier`.
 pub const INBOUND_DUPLICATES_TOTAL: &str = "floodgate_inbound_duplicates_total";
-/// Status callbacks applied. Labels: `carrier`, `outcome` (advanced|stale|unknown).
+/// Status callbacks applied. Labels: `carrier`, `outcome` (advanced|stale|early: retried because the
+/// send is not recorded yet|unknown: dropped after every retry).
 pub const RECEIPTS_TOTAL: &str = "floodgate_receipts_total";
 /// Message rows created by fan-out.
 pub const FANOUT_MESSAGES_TOTAL: &str = "floodgate_fanout_messages_total";

@@ -174,7 +174,8 @@ impl Processor for InboundStage {
                 if let Some(label) = label {
                     metrics::counter!(KEYWORD_EVENTS_TOTAL, "keyword" => label).increment(1);
                 }
-                self.publish_events(&cmd, community.id, inbound_id, membership, member.as_ref()).await;
+                self.publish_events(&cmd, community.id, inbound_id, membership, member.as_ref())
+                    .await;
                 if let Some(id) = reply_message_id {
                     if let Err(outcome) = self.queue_reply(&cmd.carrier, id).await {
                         return outcome;
