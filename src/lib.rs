@@ -16,6 +16,7 @@
 //! - [`carriers`]: one adapter per carrier (signatures, webhook parsing, sending).
 //! - [`pipeline`]: the staged, back-pressured pipeline (Broadway-style).
 //! - [`webhooks`]: the carrier-facing edge: verify, make durable, answer.
+//! - [`sandbox`]: a complete Floodgate on loopback against the carrier simulator.
 //! - [`http`]: the axum server: health, readiness, metrics, errors, shutdown.
 //! - [`telemetry`]: logging setup and every metric name in one place.
 //! - [`commands`]: what the `floodgate` binary's subcommands do.
@@ -30,6 +31,7 @@ pub mod domain;
 pub mod events;
 pub mod http;
 pub mod pipeline;
+pub mod sandbox;
 pub mod store;
 pub mod telemetry;
 pub mod webhooks;

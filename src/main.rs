@@ -19,6 +19,8 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Run the whole engine against a simulated carrier: a broadcast and an inbound spike, then a verdict.
+    Demo(commands::DemoArgs),
     /// Manage leaders' communities.
     #[command(subcommand)]
     Community(CommunityCommand),
@@ -58,10 +60,12 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    telemetry::init_logging(settings.log_format);
+    let quiet_logs = matches!(cli.command, Command::Demo(_));
+    telemetry::init_logging(settings.log_format, quiet_logs);
     let result = match cli.command {
         Command::Serve => commands::serve(settings).await,
         Command::Migrate => commands::migrate(&settings).await,
+        Command::Demo(args) => commands::demo(args).await,
         Command::Community(CommunityCommand::Create(args)) => {
             commands::create_community(&settings, &args)
                 .await

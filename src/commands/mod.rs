@@ -1,6 +1,7 @@
 //! What the `floodgate` subcommands do; `main.rs` only parses arguments and dispatches here.
 
 mod community;
+mod demo;
 mod key;
 mod migrate;
 mod serve;
@@ -8,6 +9,7 @@ mod serve;
 use anyhow::Context;
 
 pub use community::{CreateCommunity, create_community};
+pub use demo::{DemoArgs, Summary, demo};
 pub use key::{create_key, revoke_key};
 pub use migrate::migrate;
 pub use serve::serve;

@@ -6,6 +6,10 @@
 //! - `acknowledger`: settles each delivery once its effect is durable.
 //! - `ingest`: makes incoming work durable (broker confirm, or the outbox) before 2xx.
 //! - `outbox`: forwards what ingest parked while the broker was away.
+//! - `scheduler`: re-queues fan-outs of broadcasts that should have started.
+//! - `throttle`: the token bucket per carrier account.
+//! - `stages/`: the processors of inbound, fan-out, deliver and receipts.
+//! - `runtime`: starts every stage and drains them in order (the terminator).
 
 mod acknowledger;
 mod batcher;
@@ -13,6 +17,7 @@ mod ingest;
 mod outbox;
 mod processor;
 mod runtime;
+mod scheduler;
 pub mod stages;
 mod throttle;
 
@@ -21,4 +26,5 @@ pub use ingest::{Durable, Ingest, IngestError};
 pub use outbox::{forward_once, spawn_forwarder};
 pub use processor::{Processor, StageConfig, spawn_stage};
 pub use runtime::Pipeline;
-pub use throttle::Throttle;
+pub use scheduler::spawn_scheduler;
+pub use throttle::{MAX_JITTER, Throttle};

@@ -135,6 +135,11 @@ impl Pipeline {
                 stages.push(spawn_stage(bus.clone(), cfg, deliver, shutdown.clone()));
             }
         }
+        stages.push(super::spawn_scheduler(
+            bus.clone(),
+            store.clone(),
+            shutdown.clone(),
+        ));
         if matches!(bus, Bus::Rabbit(_)) {
             stages.push(spawn_forwarder(
                 bus.clone(),

@@ -3,6 +3,12 @@
 //! GCRA (governor) with `rate` units per second and `burst` extra units: in any
 //! one-second window the account sees at most `rate + burst` units. Units are
 //! segments where the carrier counts segments (Twilio), requests otherwise.
+//!
+//! The carrier measures arrivals, not our token grants. Between a grant and the request
+//! reaching the carrier lies a little work (the last subscription check, the HTTP hop), and
+//! its jitter can bunch requests: a window at the carrier may then hold the grants of
+//! `1 s + jitter`. So the bucket keeps `rate × MAX_JITTER` of the burst in reserve, and the
+//! deliver stage re-paces a send whose preparation took longer than [`MAX_JITTER`].
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -13,6 +19,9 @@ use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
 
 use crate::config::{CarrierProfile, LimitUnit};
+
+/// The longest a send may take between its token grant and its request; longer ones re-pace.
+pub const MAX_JITTER: Duration = Duration::from_millis(15);
 
 /// One carrier account's bucket; cheap to clone.
 #[derive(Clone)]
@@ -32,10 +41,13 @@ impl Throttle {
         )
     }
 
-    /// `rate` units per second (fractions allowed, e.g. 0.1) with `burst` extra units.
+    /// `rate` units per second (fractions allowed, e.g. 0.1) with `burst` extra units, of which
+    /// `rate × MAX_JITTER` are held back to absorb jitter after the grant (at least 1 remains).
     pub fn new(rate: f64, burst: u32, unit: LimitUnit) -> Self {
         let period = Duration::from_secs_f64(1.0 / rate.max(1e-6));
-        let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
+        let reserve = (rate * MAX_JITTER.as_secs_f64()).ceil() as u32;
+        let burst =
+            NonZeroU32::new(burst.saturating_sub(reserve).max(1)).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::with_period(period)
             .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
             .allow_burst(burst);

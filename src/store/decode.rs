@@ -6,7 +6,7 @@ use super::StoreError;
 
 /// A stored phone number; every writer stored a parsed `PhoneNumber`, so failure is corruption.
 pub(crate) fn phone(column: &str, text: &str) -> Result<PhoneNumber, StoreError> {
-    PhoneNumber::parse(text).map_err(|e| corrupt(column, text, e))
+    PhoneNumber::from_stored(text).map_err(|e| corrupt(column, text, e))
 }
 
 /// An optional stored phone number.

@@ -190,3 +190,17 @@ impl Store {
         Ok(n)
     }
 }
+
+impl Store {
+    /// Broadcasts still `scheduled` although their time passed before `before_ms`: their fan-out
+    /// work was lost (e.g. the API crashed between the commit and the publish).
+    pub async fn overdue_broadcasts(
+        &self,
+        before_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        let sql = "SELECT id FROM broadcasts WHERE status = 'scheduled' AND send_at_ms < $1 ORDER BY send_at_ms LIMIT $2";
+        let ids = with_pool!(self, pool => sqlx::query_scalar(sql).bind(before_ms).bind(limit).fetch_all(pool).await)?;
+        Ok(ids)
+    }
+}

@@ -4,10 +4,15 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 
-/// Installs the global subscriber; `RUST_LOG` overrides the default `info` level.
-pub fn init_logging(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,lapin=warn,hyper=warn"));
+/// Installs the global subscriber; `RUST_LOG` overrides the default level (`info`, or `warn`
+/// when `quiet`, so progress bars are not torn by log lines).
+pub fn init_logging(format: LogFormat, quiet: bool) {
+    let default = if quiet {
+        "warn,sqlx=error,lapin=error"
+    } else {
+        "info,sqlx=warn,lapin=warn,hyper=warn"
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -36,7 +36,8 @@ pub const OUTBOX_DEPTH: &str = "floodgate_outbox_depth";
 pub const OUTBOX_FORWARDED_TOTAL: &str = "floodgate_outbox_forwarded_total";
 /// Inbound texts the carrier delivered more than once (deduplicated). Labels: `carrier`.
 pub const INBOUND_DUPLICATES_TOTAL: &str = "floodgate_inbound_duplicates_total";
-/// Status callbacks applied. Labels: `carrier`, `outcome` (advanced|stale|unknown).
+/// Status callbacks applied. Labels: `carrier`, `outcome` (advanced|stale|early: retried because the
+/// send is not recorded yet|unknown: dropped after every retry).
 pub const RECEIPTS_TOTAL: &str = "floodgate_receipts_total";
 /// Message rows created by fan-out.
 pub const FANOUT_MESSAGES_TOTAL: &str = "floodgate_fanout_messages_total";
@@ -50,6 +51,8 @@ pub const THROTTLE_WAIT_SECONDS: &str = "floodgate_throttle_wait_seconds";
 pub const DEAD_LETTERS_TOTAL: &str = "floodgate_dead_letters_total";
 /// Whether the store answered the last readiness check (1) or not (0).
 pub const STORE_UP: &str = "floodgate_store_up";
+/// Whether the bus (RabbitMQ, or the embedded queues) was connected at the last readiness check.
+pub const BUS_UP: &str = "floodgate_bus_up";
 
 /// Latency buckets for HTTP and store round trips: 0.5 ms to 10 s.
 const LATENCY_BUCKETS: &[f64] = &[

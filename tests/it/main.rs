@@ -8,6 +8,8 @@ mod support;
 
 mod api;
 mod bus;
+mod pipeline;
 mod rabbitmq_bus;
 mod rabbitmq_smoke;
 mod serve;
+mod webhooks;

@@ -103,8 +103,15 @@ fn get(query: &str, method: SignatureMethod, now: i64) -> Result<(), SignatureFa
 fn get_request_with_legacy_vector() {
     let query = "b=2&a=1&timestamp=1461605396&sig=6AF838EF94998832DBFC29020B564830";
     assert_eq!(get(query, SignatureMethod::Md5Hash, 1_461_605_396), Ok(()));
-    assert_eq!(get(query, SignatureMethod::Md5Hash, 1_461_605_696), Ok(()));
-    let stale = get(query, SignatureMethod::Md5Hash, 1_461_605_697);
+    // Vonage retries for 24 h with the original timestamp: a day later it is still genuine.
+    let a_day_later = 1_461_605_396 + 24 * 3600;
+    assert_eq!(get(query, SignatureMethod::Md5Hash, a_day_later), Ok(()));
+    let window = super::REPLAY_WINDOW_SECS as i64;
+    assert_eq!(
+        get(query, SignatureMethod::Md5Hash, 1_461_605_396 + window),
+        Ok(())
+    );
+    let stale = get(query, SignatureMethod::Md5Hash, 1_461_605_396 + window + 1);
     assert_eq!(stale, Err(SignatureFailure::Stale));
     let wrong_method = get(query, SignatureMethod::Md5, 1_461_605_396);
     assert_eq!(wrong_method, Err(SignatureFailure::Invalid));

@@ -15,11 +15,14 @@ use crate::bus::{Bus, Delivery, Outcome, QueueName, RetryPolicy};
 use crate::carriers::{CarrierClient, OutboundSms, SendOutcome};
 use crate::domain::{MessageBody, MessageStatus};
 use crate::events::v1;
-use crate::pipeline::{Batcher, Processor, Throttle};
+use crate::pipeline::{Batcher, MAX_JITTER, Processor, Throttle};
 use crate::store::{Claimed, JoinedVia, SendRecord, Store};
 use crate::telemetry::metrics::{
     CARRIER_REQUEST_DURATION_SECONDS, CARRIER_SENDS_TOTAL, THROTTLE_WAIT_SECONDS,
 };
+
+/// Re-paces after a slow subscription check at most this often, then sends anyway.
+const REPACE_LIMIT: u32 = 3;
 
 /// Writes send results in batches; each submitter learns when its row is durable.
 pub type RecordBatcher = Batcher<(), SendRecord, ()>;
@@ -150,29 +153,36 @@ impl DeliverStage {
                 .await;
         };
         let _slot = self.in_flight.acquire().await.map_err(|e| e.to_string())?;
-        let waited = std::time::Instant::now();
-        self.throttle.acquire(body.segments()).await;
-        metrics::histogram!(THROTTLE_WAIT_SECONDS, "carrier" => self.carrier.clone())
-            .record(waited.elapsed().as_secs_f64());
-
-        // The last look before the carrier call: a STOP that is durable by now wins.
-        if let Some(member_id) = message.member_id {
-            if !self
-                .store
-                .is_subscribed(member_id)
-                .await
-                .map_err(|e| e.to_string())?
-            {
-                self.count("skipped_opted_out");
-                return self
-                    .record(
-                        message.id,
-                        MessageStatus::Cancelled,
-                        None,
-                        Some("opted_out".into()),
-                    )
-                    .await;
+        // Token, then the last look before the carrier call (a STOP that is durable by now wins).
+        // A look that took too long re-paces, so late sends cannot bunch up at the carrier.
+        for attempt in 0..=REPACE_LIMIT {
+            let waited = std::time::Instant::now();
+            self.throttle.acquire(body.segments()).await;
+            metrics::histogram!(THROTTLE_WAIT_SECONDS, "carrier" => self.carrier.clone())
+                .record(waited.elapsed().as_secs_f64());
+            let granted = std::time::Instant::now();
+            if let Some(member_id) = message.member_id {
+                if !self
+                    .store
+                    .is_subscribed(member_id)
+                    .await
+                    .map_err(|e| e.to_string())?
+                {
+                    self.count("skipped_opted_out");
+                    return self
+                        .record(
+                            message.id,
+                            MessageStatus::Cancelled,
+                            None,
+                            Some("opted_out".into()),
+                        )
+                        .await;
+                }
             }
+            if granted.elapsed() <= MAX_JITTER || attempt == REPACE_LIMIT {
+                break;
+            }
+            self.count("repaced");
         }
         let sms = OutboundSms {
             to: &message.to,

@@ -1,15 +1,15 @@
 //! Inbound stage: a member's text becomes a subscription change and maybe a reply.
 
 use bytes::Bytes;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use prost::Message as _;
 
 use super::{decode, retry};
 use crate::bus::{Bus, Delivery, Lane, Outcome, QueueName};
 use crate::domain::{Keyword, MessageStatus, PhoneNumber};
-use crate::events::v1;
+use crate::events::{Event, seal, timestamp, v1};
 use crate::pipeline::Processor;
-use crate::store::{InboundAction, InboundApplied, MembershipChange, NewInbound, Store};
+use crate::store::{InboundAction, InboundApplied, Member, MembershipChange, NewInbound, Store};
 use crate::telemetry::metrics::{INBOUND_DUPLICATES_TOTAL, KEYWORD_EVENTS_TOTAL, WEBHOOKS_TOTAL};
 
 /// Applies keywords in one store transaction, then hands the reply to its delivery lane.
@@ -18,12 +18,80 @@ pub struct InboundStage {
     pub bus: Bus,
 }
 
-fn received_at(ts: Option<&prost_types::Timestamp>) -> DateTime<Utc> {
-    ts.and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32))
-        .unwrap_or_else(Utc::now)
-}
-
 impl InboundStage {
+    /// Tells the bus what happened; best effort, as the store already holds the truth.
+    async fn publish_events(
+        &self,
+        cmd: &v1::ProcessInbound,
+        community_id: i64,
+        inbound_id: i64,
+        membership: MembershipChange,
+        member: Option<&Member>,
+    ) {
+        let now = Utc::now();
+        let correlation = format!("inbound-{inbound_id}");
+        let mut events = vec![(
+            v1::InboundReceived::TYPE,
+            seal(
+                &v1::InboundReceived {
+                    inbound_message_id: inbound_id,
+                    community_id,
+                    carrier: cmd.carrier.clone(),
+                    provider_message_id: cmd.provider_message_id.clone(),
+                    from: cmd.from.clone(),
+                    to: cmd.to.clone(),
+                    body: cmd.body.clone(),
+                    received_at: cmd.received_at,
+                },
+                format!("inbound-{inbound_id}"),
+                "floodgate/inbound",
+                &correlation,
+                now,
+            ),
+        )];
+        match (membership, member) {
+            (MembershipChange::Subscribe, Some(m)) => events.push((
+                v1::MemberSubscribed::TYPE,
+                seal(
+                    &v1::MemberSubscribed {
+                        community_id,
+                        member_id: m.id,
+                        phone_number: m.phone.as_str().to_owned(),
+                        via_number: cmd.to.clone(),
+                        inbound_message_id: inbound_id,
+                        at: Some(timestamp(now)),
+                    },
+                    format!("subscribed-{inbound_id}"),
+                    "floodgate/inbound",
+                    &correlation,
+                    now,
+                ),
+            )),
+            (MembershipChange::Unsubscribe, Some(m)) => events.push((
+                v1::MemberUnsubscribed::TYPE,
+                seal(
+                    &v1::MemberUnsubscribed {
+                        community_id,
+                        member_id: m.id,
+                        phone_number: m.phone.as_str().to_owned(),
+                        reason: "keyword".into(),
+                        at: Some(timestamp(now)),
+                    },
+                    format!("unsubscribed-{inbound_id}"),
+                    "floodgate/inbound",
+                    &correlation,
+                    now,
+                ),
+            )),
+            _ => {}
+        }
+        for (key, bytes) in events {
+            if let Err(e) = self.bus.publish_event(key, Bytes::from(bytes)).await {
+                tracing::warn!(error = %e, inbound_id, "event not published");
+            }
+        }
+    }
+
     async fn queue_reply(&self, carrier: &str, message_id: i64) -> Result<(), Outcome> {
         let work = v1::DeliverMessages {
             carrier: carrier.to_owned(),
@@ -90,18 +158,24 @@ impl Processor for InboundStage {
                 to: &to,
                 body: &cmd.body,
                 keyword: label,
-                received_at: received_at(cmd.received_at.as_ref()),
+                // When the change takes effect, not when the edge saw it: a STOP's time is the
+                // moment from which no send may happen, so it must not predate the commit by a backlog.
+                received_at: Utc::now(),
             },
             membership,
             reply,
         };
         match self.store.apply_inbound(&action).await {
             Ok(InboundApplied::Applied {
-                reply_message_id, ..
+                inbound_id,
+                member,
+                reply_message_id,
             }) => {
                 if let Some(label) = label {
                     metrics::counter!(KEYWORD_EVENTS_TOTAL, "keyword" => label).increment(1);
                 }
+                self.publish_events(&cmd, community.id, inbound_id, membership, member.as_ref())
+                    .await;
                 if let Some(id) = reply_message_id {
                     if let Err(outcome) = self.queue_reply(&cmd.carrier, id).await {
                         return outcome;

@@ -55,14 +55,25 @@ impl Processor for ReceiptsStage {
                 count("stale");
                 Outcome::Done
             }
-            Ok(AdvanceOutcome::Unknown) => {
-                // The callback may have beaten our record of the send: try again shortly,
-                // and after the last attempt it is dead-lettered (and visible in metrics).
-                count("unknown");
+            Ok(AdvanceOutcome::Unknown)
+                if delivery.attempt < self.bus.retry_policy().max_attempts =>
+            {
+                // The callback may have beaten our record of the send: look again shortly.
+                count("early");
                 Outcome::Retry {
                     hint: None,
-                    reason: format!("no message with provider id {}", cmd.provider_message_id),
+                    reason: format!(
+                        "no message with provider id {} yet",
+                        cmd.provider_message_id
+                    ),
                 }
+            }
+            Ok(AdvanceOutcome::Unknown) => {
+                // Still nobody's after every retry: a receipt for a message we never sent
+                // (another system on the same account). Counted, not an error.
+                count("unknown");
+                tracing::info!(carrier = %cmd.carrier, provider_message_id = %cmd.provider_message_id, "receipt for an unknown message dropped");
+                Outcome::Done
             }
             Err(e) => retry(e),
         }

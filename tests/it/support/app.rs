@@ -52,6 +52,11 @@ pub async fn spawn_app_opts(
     let app = Application::build_with(settings, carriers, run_pipeline)
         .await
         .expect("app builds");
+    serve(app, dir)
+}
+
+/// Runs a built application on its loopback port until the returned [`TestApp`] is dropped.
+pub(super) fn serve(app: Application, dir: Option<tempfile::TempDir>) -> TestApp {
     let addr = app.local_addr();
     let state = app.state().clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

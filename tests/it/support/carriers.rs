@@ -1,0 +1,41 @@
+//! A Floodgate whose carrier profiles read their credentials from an explicit list, never from
+//! the process environment (tests run in parallel in one process; `set_var` would leak).
+
+use std::path::Path;
+
+use floodgate::app::Application;
+use floodgate::config::{CarrierProfile, load_profiles};
+
+use super::app::serve;
+use super::{Backend, TestApp, fresh_postgres_url, fresh_sqlite_url, test_settings};
+
+/// The profiles in `carriers/`, with `env` as the only environment they see.
+pub fn carrier_profiles(env: &[(&str, &str)]) -> Vec<CarrierProfile> {
+    let lookup = |key: &str| {
+        env.iter()
+            .find(|(name, _)| *name == key)
+            .map(|(_, value)| (*value).to_owned())
+    };
+    load_profiles(Path::new("carriers"), &lookup).expect("carrier profiles load")
+}
+
+/// Starts a server on `backend` with a fresh database and the `carriers/` profiles read
+/// with `env` (e.g. `[("TWILIO_AUTH_TOKEN", "secret")]`).
+pub async fn spawn_app_with_carriers(backend: Backend, env: &[(&str, &str)]) -> TestApp {
+    spawn_app_with_profiles(backend, carrier_profiles(env)).await
+}
+
+/// Starts a server on `backend` with a fresh database and exactly these profiles.
+pub async fn spawn_app_with_profiles(backend: Backend, profiles: Vec<CarrierProfile>) -> TestApp {
+    let (dir, url) = match backend {
+        Backend::Sqlite => {
+            let (dir, url) = fresh_sqlite_url();
+            (Some(dir), url)
+        }
+        Backend::Postgres => (None, fresh_postgres_url().await),
+    };
+    let app = Application::build(test_settings(&url), profiles)
+        .await
+        .expect("app builds");
+    serve(app, dir)
+}

@@ -1,0 +1,11 @@
+//! Issue 3's carrier-facing webhooks, end to end over loopback HTTP on both store backends:
+//! signatures, each carrier's wire format and answer, keywords, duplicates, status callbacks
+//! and limits.
+
+mod helpers;
+
+mod keywords;
+mod limits;
+mod signatures;
+mod status;
+mod twilio_sdk;
