@@ -11,12 +11,12 @@ pub fn now() -> DateTime<Utc> {
 
 /// A distinct, valid E.164 number for each `n`.
 pub fn phone(n: u32) -> PhoneNumber {
-    PhoneNumber::parse(&format!("+1415{n:07}")).expect("test phone is E.164")
+    PhoneNumber::parse(&format!("+1415{:07}", 2_000_000 + n)).expect("test phone is E.164")
 }
 
 /// A sender number distinct from every member `phone(n)`.
 pub fn sender(n: u32) -> PhoneNumber {
-    PhoneNumber::parse(&format!("+1800{n:07}")).expect("test sender is E.164")
+    PhoneNumber::parse(&format!("+18002{n:06}")).expect("test sender is E.164")
 }
 
 /// A community with one Twilio long code, `sender(n)`.
