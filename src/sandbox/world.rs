@@ -116,11 +116,10 @@ impl Sandbox {
                 unit: Unit::Segments,
                 ..Account::default()
             }],
-            latency: Latency::Uniform {
-                min: Duration::from_millis(1),
-                max: Duration::from_millis(5),
-            },
-            callback_delay: Duration::from_millis(100),
+            latency: args.latency.clone(),
+            failure_ratio: args.failure_ratio,
+            callback_delay: args.callback_delay,
+            callback_queue: 1_000_000,
             ..SimConfig::default()
         })
         .await

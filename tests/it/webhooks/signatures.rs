@@ -291,7 +291,9 @@ async fn vonage_forged_unsigned_or_stale_webhooks_are_403(backend: Backend) {
     unsigned.retain(|(k, _)| k != "sig");
 
     let mut stale = fields.clone();
-    let old = (Utc::now().timestamp() - 400).to_string();
+    // Vonage retries for 24 h with the original timestamp, so only older than the window is stale.
+    let window = floodgate::carriers::vonage::signature::REPLAY_WINDOW_SECS as i64;
+    let old = (Utc::now().timestamp() - window - 60).to_string();
     stale.push(("timestamp".into(), old));
     let sig = vonage::sign(&stale, super::helpers::VONAGE_SECRET, VONAGE_METHOD);
     stale.push(("sig".into(), sig));
