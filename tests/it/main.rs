@@ -7,6 +7,7 @@ mod store;
 mod support;
 
 mod bus;
+mod chaos;
 mod pipeline;
 mod rabbitmq_bus;
 mod rabbitmq_smoke;
