@@ -71,13 +71,20 @@ where
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_restart_mid_broadcast_completes_and_outbox_forwards() {
     let _broker = exclusive_broker().await;
+    let vhost_url = fresh_vhost().await;
     let sb = Sandbox::start(SandboxConfig {
         database_url: Some(fresh_postgres_url().await),
-        amqp_url: Some(fresh_vhost().await),
+        amqp_url: Some(vhost_url),
         members: MEMBERS,
         rate: 300.0,
         burst: 10,
+        // Small work items and prefetch: at most ~80 messages are in the engine's hands at a
+        // time, so most of the broadcast waits in the broker when it stops (`stop_app` takes
+        // seconds, during which the engine keeps sending what it holds).
         pipeline: PipelineConfig {
+            deliver_chunk: 10,
+            deliver_concurrency: 4,
+            deliver_prefetch: 8,
             retry_base_ms: 100,
             retry_max_ms: 2000,
             claim_lease_ms: 3000,
@@ -93,11 +100,13 @@ async fn broker_restart_mid_broadcast_completes_and_outbox_forwards() {
         .unwrap();
     eventually(
         Duration::from_secs(60),
-        "the carrier accepted 20% of the broadcast",
-        || async { sb.sim.report().accepted >= u64::from(MEMBERS) / 5 },
+        "the carrier accepted 10% of the broadcast",
+        // `stop_app` itself takes a few seconds while sends go on: start it early.
+        || async { sb.sim.report().accepted >= u64::from(MEMBERS) / 10 },
     )
     .await;
 
+    let stopping = Instant::now();
     let outage = Outage::begin().await;
     let accepted_at_stop = sb.sim.report().accepted;
     let joiners: Vec<PhoneNumber> = (0..JOINS)
@@ -119,10 +128,16 @@ async fn broker_restart_mid_broadcast_completes_and_outbox_forwards() {
         "the webhooks went to the outbox while the broker was down: {parked}"
     );
     let counts_in_outage = sb.store.message_counts(broadcast).await.unwrap();
+    assert!(
+        counts_in_outage.queued > 0,
+        "part of the broadcast waits in the stopped broker: {counts_in_outage:?}"
+    );
     eprintln!(
-        "broker stopped after {accepted_at_stop} accepted sends; outbox {parked}; {counts_in_outage:?}"
+        "broker stopped ({:?}) after {accepted_at_stop} accepted sends; outbox {parked}; {counts_in_outage:?}",
+        stopping.elapsed()
     );
     outage.end().await;
+    eprintln!("broker back after {:?}", stopping.elapsed());
 
     let counts = wait_until_settled(&sb.store, broadcast, Duration::from_secs(120)).await;
     assert_each_member_served_once(&sb.store, &sb.sim, broadcast, MEMBERS).await;
@@ -161,6 +176,42 @@ async fn broker_restart_mid_broadcast_completes_and_outbox_forwards() {
         },
     )
     .await;
+    // Status callbacks are webhooks too: every one must be answered 2xx, straight through the
+    // broker or, during the outage, through the outbox.
+    eventually(
+        Duration::from_secs(60),
+        "the simulator posted every status callback",
+        || async {
+            let r = sb.sim.report();
+            r.callbacks.sent + r.callbacks.failed + r.callbacks.dropped >= 2 * r.accepted
+        },
+    )
+    .await;
+    let callbacks = sb.sim.report().callbacks;
+    assert_eq!(
+        (callbacks.failed, callbacks.dropped),
+        (0, 0),
+        "every status callback was answered 2xx, even during the outage: {callbacks:?}"
+    );
+    // Every message should end `delivered` (the simulator reports delivered for all). Observed:
+    // in about 1 run in 5, ONE "delivered" receipt answered 2xx is never applied: it was
+    // processed before the send result was durable (`unknown`), went to the 1 s delay queue
+    // well before the outage, and never came back to `floodgate.receipts` (nothing in the
+    // dead-letter queue either). Not reproduced in isolation (delay queue with and without a
+    // broker restart), so it is reported, not asserted, until it is understood: see the
+    // chaos branch's report.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut applied = sb.store.message_counts(broadcast).await.unwrap();
+    while applied.delivered < i64::from(MEMBERS) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        applied = sb.store.message_counts(broadcast).await.unwrap();
+    }
+    if applied.delivered < i64::from(MEMBERS) {
+        eprintln!(
+            "WARNING: {} of {MEMBERS} delivered receipts were never applied: {applied:?}",
+            i64::from(MEMBERS) - applied.delivered
+        );
+    }
     let report = sb.sim.report();
     eprintln!(
         "after the outage: {counts:?}; simulator accepted {}, duplicates {}, windows over limit {}",
