@@ -8,6 +8,7 @@ mod support;
 
 mod api;
 mod bus;
+mod chaos;
 mod pipeline;
 mod rabbitmq_bus;
 mod rabbitmq_smoke;
