@@ -116,7 +116,7 @@ impl Sandbox {
                 unit: Unit::Segments,
                 ..Account::default()
             }],
-            latency: args.latency.clone(),
+            latency: args.latency,
             failure_ratio: args.failure_ratio,
             callback_delay: args.callback_delay,
             callback_queue: 1_000_000,
