@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 
 use super::{ConfigError, Secret, Source};
+pub use crate::domain::SenderKind;
 
 /// Adapters that exist; a profile naming another one is a configuration error.
 pub const ADAPTERS: &[&str] = &["twilio", "telnyx", "vonage"];
@@ -87,26 +88,6 @@ pub struct SenderProfile {
     pub kind: SenderKind,
     /// Per-sender rate in units per second; absent means only the account limit applies.
     pub rate_per_second: Option<f64>,
-}
-
-/// Kinds of sender, which carriers throttle differently.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SenderKind {
-    LongCode,
-    TollFree,
-    ShortCode,
-}
-
-impl SenderKind {
-    /// The name stored in the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::LongCode => "long_code",
-            Self::TollFree => "toll_free",
-            Self::ShortCode => "short_code",
-        }
-    }
 }
 
 impl CarrierProfile {

@@ -8,6 +8,7 @@ mod message_body;
 mod message_status;
 mod phone_number;
 mod segments;
+mod sender_kind;
 
 pub use join_keyword::{JoinKeyword, JoinKeywordError};
 pub use keyword::Keyword;
@@ -15,3 +16,4 @@ pub use member_status::MemberStatus;
 pub use message_body::{Encoding, MessageBody, MessageBodyError};
 pub use message_status::{MessageStatus, UnknownStatus};
 pub use phone_number::{PhoneNumber, PhoneNumberError};
+pub use sender_kind::SenderKind;

@@ -3,32 +3,7 @@
 use super::decode::{corrupt, name, phone};
 use super::{Community, Store, StoreError};
 use crate::domain::PhoneNumber;
-
-/// What kind of number a sender is; carriers rate-limit each kind differently.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SenderKind {
-    LongCode,
-    TollFree,
-    ShortCode,
-}
-
-impl SenderKind {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::LongCode => "long_code",
-            Self::TollFree => "toll_free",
-            Self::ShortCode => "short_code",
-        }
-    }
-
-    /// Reads a stored name.
-    pub fn parse(text: &str) -> Option<Self> {
-        [Self::LongCode, Self::TollFree, Self::ShortCode]
-            .into_iter()
-            .find(|k| k.as_str() == text)
-    }
-}
+pub use crate::domain::SenderKind;
 
 /// A number a community sends from and members text.
 #[derive(Debug, Clone, PartialEq)]
