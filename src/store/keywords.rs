@@ -28,7 +28,16 @@ pub struct InboundAction<'a> {
     pub membership: MembershipChange,
     /// Text to send back from the number the member texted, as a transactional message.
     pub reply: Option<&'a str>,
+    /// When the text reached our edge (ms since the epoch): a membership change older than the
+    /// member's latest applied keyword is skipped, reply included, so out-of-order processing
+    /// of a JOIN and a STOP still leaves the member as they last asked.
+    pub sent_at_ms: i64,
 }
+
+/// Claims "latest keyword" for a member; no row when the member is absent or a newer one won.
+const ORDER_BUMP: &str = "UPDATE members SET last_keyword_at_ms = $3 \
+    WHERE community_id = $1 AND phone = $2 AND last_keyword_at_ms <= $3";
+const EXISTS: &str = "SELECT id FROM members WHERE community_id = $1 AND phone = $2";
 
 /// What `apply_inbound` did.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,7 +76,22 @@ impl Store {
                     .bind(n.carrier).bind(n.provider_message_id).fetch_one(&mut *tx).await?;
                 return Ok::<_, sqlx::Error>(Err(id));
             };
-            let changed: Option<MemberRow> = match action.membership {
+            let mut membership = action.membership;
+            let mut reply = action.reply;
+            if membership != MembershipChange::None {
+                let newest = sqlx::query(ORDER_BUMP)
+                    .bind(community).bind(phone).bind(action.sent_at_ms)
+                    .execute(&mut *tx).await?.rows_affected() == 1;
+                let known: Option<i64> = if newest { None } else {
+                    sqlx::query_scalar(EXISTS).bind(community).bind(phone).fetch_optional(&mut *tx).await?
+                };
+                if known.is_some() {
+                    // A later JOIN or STOP from this phone was applied already: this one is history.
+                    membership = MembershipChange::None;
+                    reply = None;
+                }
+            }
+            let changed: Option<MemberRow> = match membership {
                 MembershipChange::None => None,
                 MembershipChange::Subscribe => sqlx::query_as(&subscribe)
                     .bind(community).bind(phone).bind(n.received_at).bind(JoinedVia::Keyword.as_str())
@@ -77,13 +101,17 @@ impl Store {
                     .bind(community).bind(phone).bind(n.received_at).bind(JoinedVia::Keyword.as_str())
                     .fetch_optional(&mut *tx).await?,
             };
+            if membership != MembershipChange::None {
+                // A phone seen for the first time was just inserted: record its keyword time too.
+                sqlx::query(ORDER_BUMP).bind(community).bind(phone).bind(action.sent_at_ms).execute(&mut *tx).await?;
+            }
             let member: Option<MemberRow> = match changed {
                 Some(row) => Some(row),
                 None => sqlx::query_as(&current).bind(community).bind(phone).fetch_optional(&mut *tx).await?,
             };
             let member_id = member.as_ref().map(MemberRow::id);
             let mut reply_id = None;
-            if let Some(body) = action.reply {
+            if let Some(body) = reply {
                 let id: i64 = sqlx::query_scalar(INSERT_REPLY)
                     .bind(community).bind(member_id).bind(phone).bind(Some(n.to.as_str()))
                     .bind(n.carrier).bind(body).bind(Utc::now()).bind(inbound_id)

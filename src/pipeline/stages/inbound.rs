@@ -164,6 +164,11 @@ impl Processor for InboundStage {
             },
             membership,
             reply,
+            // The edge's clock orders one phone's keywords; items are processed concurrently.
+            sent_at_ms: cmd
+                .received_at
+                .map(|t| t.seconds * 1000 + i64::from(t.nanos.max(0)) / 1_000_000)
+                .unwrap_or_else(|| Utc::now().timestamp_millis()),
         };
         match self.store.apply_inbound(&action).await {
             Ok(InboundApplied::Applied {

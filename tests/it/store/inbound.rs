@@ -74,6 +74,7 @@ async fn keyword_transaction_joins_replies_and_dedupes(db: TestDb) {
         inbound: text(c, "SM1", &member, &number, "JOIN"),
         membership: MembershipChange::Subscribe,
         reply: Some("Welcome!"),
+        sent_at_ms: 0,
     };
     let InboundApplied::Applied {
         inbound_id,
@@ -126,6 +127,7 @@ async fn keyword_transaction_joins_replies_and_dedupes(db: TestDb) {
         inbound: text(c, "SM2", &member, &number, "STOP"),
         membership: MembershipChange::Unsubscribe,
         reply: Some("Bye"),
+        sent_at_ms: 0,
     };
     let InboundApplied::Applied {
         member: Some(left), ..
@@ -147,6 +149,7 @@ async fn keyword_transaction_for_strangers(db: TestDb) {
         inbound: text(c, "SM1", &stranger, &number, "HELP"),
         membership: MembershipChange::None,
         reply: Some("Reply STOP to opt out."),
+        sent_at_ms: 0,
     };
     let applied = db.store.apply_inbound(&help).await.unwrap();
     let InboundApplied::Applied {
@@ -166,6 +169,7 @@ async fn keyword_transaction_for_strangers(db: TestDb) {
         inbound: text(c, "SM2", &stranger, &number, "STOP"),
         membership: MembershipChange::Unsubscribe,
         reply: None,
+        sent_at_ms: 0,
     };
     let applied = db.store.apply_inbound(&stop).await.unwrap();
     let InboundApplied::Applied {
@@ -182,7 +186,67 @@ async fn keyword_transaction_for_strangers(db: TestDb) {
     );
 }
 
+async fn keywords_applied_out_of_order_leave_the_last_one(db: TestDb) {
+    let (c, number) = community(&db.store, 1).await;
+    let member = phone(1);
+    let action = |id: &'static str, body: &'static str, sent_at_ms: i64| {
+        let (membership, reply) = match body {
+            "JOIN" => (MembershipChange::Subscribe, Some("Welcome!")),
+            _ => (MembershipChange::Unsubscribe, Some("Bye.")),
+        };
+        (id, body, membership, reply, sent_at_ms)
+    };
+    // The member texts JOIN (t=1000), STOP (t=2000), then JOIN (t=3000), STOP (t=4000);
+    // the pipeline applies them as STOP@2000, JOIN@1000, STOP@4000, JOIN@3000.
+    let order = [
+        action("SM-a", "JOIN", 1000),
+        action("SM-b", "STOP", 2000),
+        action("SM-c", "STOP", 4000),
+        action("SM-d", "JOIN", 3000),
+    ];
+    let mut replies = Vec::new();
+    for index in [0usize, 1, 2, 3].map(|i| [1, 0, 2, 3][i]) {
+        let (id, body, membership, reply, sent_at_ms) = order[index];
+        let applied = db
+            .store
+            .apply_inbound(&InboundAction {
+                inbound: text(c, id, &member, &number, body),
+                membership,
+                reply,
+                sent_at_ms,
+            })
+            .await
+            .unwrap();
+        let InboundApplied::Applied {
+            reply_message_id, ..
+        } = applied
+        else {
+            panic!("not a duplicate")
+        };
+        replies.push((body, sent_at_ms, reply_message_id.is_some()));
+    }
+    let now = db.store.member_by_phone(c, &member).await.unwrap().unwrap();
+    assert_eq!(
+        now.status,
+        MemberStatus::Unsubscribed,
+        "the last text was STOP"
+    );
+    // Only the texts applied in their own order get a reply; the stale ones are history.
+    assert_eq!(
+        replies,
+        [
+            ("STOP", 2000, true),
+            ("JOIN", 1000, false),
+            ("STOP", 4000, true),
+            ("JOIN", 3000, false)
+        ]
+    );
+    // Every text is still in the leader's inbox.
+    assert_eq!(db.store.inbound_page(c, None, 10).await.unwrap().len(), 4);
+}
+
 on_both_backends!(
+    keywords_applied_out_of_order_leave_the_last_one,
     inbound_is_deduplicated,
     keyword_transaction_joins_replies_and_dedupes,
     keyword_transaction_for_strangers,
