@@ -120,6 +120,7 @@ impl Pipeline {
                     carrier: profile.name.clone(),
                     client: client.clone(),
                     throttle: throttle.clone(),
+                    lane,
                     in_flight: in_flight.clone(),
                     records: records.clone(),
                     claim_lease: Duration::from_millis(config.claim_lease_ms),

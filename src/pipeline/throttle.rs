@@ -18,17 +18,25 @@ use governor::clock::DefaultClock;
 use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
 
+use crate::bus::Lane;
 use crate::config::{CarrierProfile, LimitUnit};
 
 /// The longest a send may take between its token grant and its request; longer ones re-pace.
 pub const MAX_JITTER: Duration = Duration::from_millis(15);
 
-/// One carrier account's bucket; cheap to clone.
+/// One carrier account's bucket, shared by its lanes; cheap to clone.
+///
+/// Transactional sends (keyword replies) go first: one waiter at a time holds the `turn` and
+/// waits for the next token, and a broadcast waiter gives its turn up while any transactional
+/// waiter is queued, so a STOP confirmation waits for at most one token, not the backlog.
 #[derive(Clone)]
 pub struct Throttle {
     limiter: Arc<RateLimiter<NotKeyed, InMemoryState, DefaultClock>>,
     unit: LimitUnit,
     burst: NonZeroU32,
+    turn: Arc<tokio::sync::Mutex<()>>,
+    urgent: Arc<std::sync::atomic::AtomicUsize>,
+    urgent_done: Arc<tokio::sync::Notify>,
 }
 
 impl Throttle {
@@ -55,11 +63,43 @@ impl Throttle {
             limiter: Arc::new(RateLimiter::direct(quota)),
             unit,
             burst,
+            turn: Arc::default(),
+            urgent: Arc::default(),
+            urgent_done: Arc::default(),
         }
     }
 
-    /// Waits until a message of `segments` segments may go.
-    pub async fn acquire(&self, segments: u32) {
+    /// Waits until a message of `segments` segments may go from `lane`; transactional first.
+    pub async fn acquire(&self, segments: u32, lane: Lane) {
+        use std::sync::atomic::Ordering::SeqCst;
+        if lane == Lane::Transactional {
+            self.urgent.fetch_add(1, SeqCst);
+            let turn = self.turn.lock().await;
+            self.take(segments).await;
+            drop(turn);
+            self.urgent.fetch_sub(1, SeqCst);
+            self.urgent_done.notify_waiters();
+            return;
+        }
+        loop {
+            while self.urgent.load(SeqCst) > 0 {
+                let done = self.urgent_done.notified();
+                if self.urgent.load(SeqCst) == 0 {
+                    break;
+                }
+                done.await;
+            }
+            let turn = self.turn.lock().await;
+            if self.urgent.load(SeqCst) > 0 {
+                drop(turn); // a reply arrived while we queued: let it pass
+                continue;
+            }
+            self.take(segments).await;
+            return;
+        }
+    }
+
+    async fn take(&self, segments: u32) {
         let mut units = match self.unit {
             LimitUnit::Requests => 1,
             LimitUnit::Segments => segments.max(1),
@@ -86,7 +126,7 @@ mod tests {
         let throttle = Throttle::new(50.0, 5, LimitUnit::Requests);
         let started = std::time::Instant::now();
         for _ in 0..15 {
-            throttle.acquire(1).await;
+            throttle.acquire(1, Lane::Broadcast).await;
         }
         // Five pass on the burst; the other ten wait for 50/s, about 200 ms.
         assert!(
@@ -99,13 +139,39 @@ mod tests {
     #[tokio::test]
     async fn segments_cost_tokens_where_the_carrier_counts_them() {
         let throttle = Throttle::new(100.0, 2, LimitUnit::Segments);
-        throttle.acquire(2).await; // uses the burst
+        throttle.acquire(2, Lane::Broadcast).await; // uses the burst
         let started = std::time::Instant::now();
-        throttle.acquire(3).await; // three more tokens at 100/s
+        throttle.acquire(3, Lane::Broadcast).await; // three more tokens at 100/s
         assert!(
             started.elapsed() >= Duration::from_millis(20),
             "{:?}",
             started.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reply_overtakes_a_broadcast_backlog() {
+        let throttle = Throttle::new(100.0, 1, LimitUnit::Requests);
+        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut waiters = Vec::new();
+        for i in 0..20 {
+            let (t, order) = (throttle.clone(), order.clone());
+            waiters.push(tokio::spawn(async move {
+                t.acquire(1, Lane::Broadcast).await;
+                order.lock().unwrap().push(format!("broadcast-{i}"));
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await; // the backlog is queued
+        throttle.acquire(1, Lane::Transactional).await;
+        order.lock().unwrap().push("reply".into());
+        for w in waiters {
+            w.await.unwrap();
+        }
+        let order = order.lock().unwrap();
+        let reply_at = order.iter().position(|o| o == "reply").unwrap();
+        assert!(
+            reply_at <= 6,
+            "the reply waited behind {reply_at} broadcast sends: {order:?}"
         );
     }
 }

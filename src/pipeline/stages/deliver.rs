@@ -11,7 +11,7 @@ use prost::Message as _;
 use tokio::sync::Semaphore;
 
 use super::{decode, retry};
-use crate::bus::{Bus, Delivery, Outcome, QueueName, RetryPolicy};
+use crate::bus::{Bus, Delivery, Lane, Outcome, QueueName, RetryPolicy};
 use crate::carriers::{CarrierClient, OutboundSms, SendOutcome};
 use crate::domain::{MessageBody, MessageStatus};
 use crate::events::v1;
@@ -35,6 +35,8 @@ pub struct DeliverStage {
     pub carrier: String,
     pub client: Arc<CarrierClient>,
     pub throttle: Throttle,
+    /// Which lane this stage consumes; transactional sends take tokens first.
+    pub lane: Lane,
     /// Requests to the carrier in flight at once (the profile's `max_in_flight`).
     pub in_flight: Arc<Semaphore>,
     pub records: RecordBatcher,
@@ -157,7 +159,7 @@ impl DeliverStage {
         // A look that took too long re-paces, so late sends cannot bunch up at the carrier.
         for attempt in 0..=REPACE_LIMIT {
             let waited = std::time::Instant::now();
-            self.throttle.acquire(body.segments()).await;
+            self.throttle.acquire(body.segments(), self.lane).await;
             metrics::histogram!(THROTTLE_WAIT_SECONDS, "carrier" => self.carrier.clone())
                 .record(waited.elapsed().as_secs_f64());
             let granted = std::time::Instant::now();
