@@ -1,7 +1,7 @@
 //! One client per carrier profile, chosen by the profile's `adapter`.
 
 use super::outbound::{OutboundSms, SendOutcome};
-use super::transport::Timeouts;
+use super::transport::{RawResponse, Timeouts, build_client, execute};
 use super::{telnyx, twilio, vonage};
 use crate::config::{CarrierProfile, Secret};
 
@@ -54,12 +54,21 @@ pub(crate) fn required_secret(
     })
 }
 
-/// The deliver stage's handle on one carrier account; an enum because there are three, not a trait.
+/// What differs between adapters: their credentials and wire format.
 #[derive(Debug, Clone)]
-pub enum CarrierClient {
-    Twilio(twilio::Client),
-    Telnyx(telnyx::Client),
-    Vonage(vonage::Client),
+enum Adapter {
+    Twilio(twilio::config::Config),
+    Telnyx(telnyx::config::Config),
+    Vonage(vonage::config::Config),
+}
+
+/// The deliver stage's handle on one carrier account: its adapter and the one connection pool
+/// every send shares (cheap to clone; built once so connections are reused).
+#[derive(Debug, Clone)]
+pub struct CarrierClient {
+    name: String,
+    adapter: Adapter,
+    http: reqwest::Client,
 }
 
 impl CarrierClient {
@@ -73,35 +82,52 @@ impl CarrierClient {
         profile: &CarrierProfile,
         timeouts: Timeouts,
     ) -> Result<Self, ClientError> {
-        Ok(match profile.adapter.as_str() {
-            "twilio" => Self::Twilio(twilio::Client::new(profile, timeouts)?),
-            "telnyx" => Self::Telnyx(telnyx::Client::new(profile, timeouts)?),
-            "vonage" => Self::Vonage(vonage::Client::new(profile, timeouts)?),
+        let adapter = match profile.adapter.as_str() {
+            "twilio" => Adapter::Twilio(twilio::config::Config::from_profile(profile)?),
+            "telnyx" => Adapter::Telnyx(telnyx::config::Config::from_profile(profile)?),
+            "vonage" => Adapter::Vonage(vonage::config::Config::from_profile(profile)?),
             other => {
                 return Err(ClientError::UnknownAdapter {
                     profile: profile.name.clone(),
                     adapter: other.to_owned(),
                 });
             }
+        };
+        let http = build_client(profile.limits.max_in_flight, timeouts)
+            .map_err(|e| ClientError::http(profile, e))?;
+        Ok(Self {
+            name: profile.name.clone(),
+            adapter,
+            http,
         })
     }
 
-    /// One attempt; never panics and never errors: every failure is a [`SendOutcome`].
+    /// One attempt; never panics and never errors: every failure is a [`SendOutcome`], classified
+    /// per carrier (Twilio §1.1, Telnyx §2.1, Vonage §3.1 of the reference).
     pub async fn send(&self, sms: &OutboundSms<'_>) -> SendOutcome {
-        match self {
-            Self::Twilio(c) => c.send(sms).await,
-            Self::Telnyx(c) => c.send(sms).await,
-            Self::Vonage(c) => c.send(sms).await,
+        let (request, classify): (_, fn(&RawResponse) -> SendOutcome) = match &self.adapter {
+            Adapter::Twilio(c) => (
+                twilio::request::build(&self.http, c, sms),
+                twilio::classify::classify,
+            ),
+            Adapter::Telnyx(c) => (
+                telnyx::request::build(&self.http, c, sms),
+                telnyx::classify::classify,
+            ),
+            Adapter::Vonage(c) => (
+                vonage::request::build(&self.http, c, sms),
+                vonage::classify::classify,
+            ),
+        };
+        match execute(request).await {
+            Ok(response) => classify(&response),
+            Err(outcome) => outcome,
         }
     }
 
     /// The profile name, for metrics and logs.
     pub fn name(&self) -> &str {
-        match self {
-            Self::Twilio(c) => c.name(),
-            Self::Telnyx(c) => c.name(),
-            Self::Vonage(c) => c.name(),
-        }
+        &self.name
     }
 }
 

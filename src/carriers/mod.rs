@@ -6,10 +6,10 @@
 //! - `fields.rs`, `mac.rs`: helpers the adapters share (form fields, clock window, HMAC).
 //! - `twilio/`, `telnyx/`, `vonage/`: per carrier, `signature.rs` (verify, and `sign` for the
 //!   simulator) and `webhook.rs` (parse the wire format); for sending, `config.rs` (credentials
-//!   from a profile), `request.rs` (the HTTP request), `client.rs` (one pooled client) and
-//!   `classify.rs` (the answer as a [`SendOutcome`]).
+//!   from a profile), `request.rs` (the HTTP request) and `classify.rs` (the answer as a
+//!   [`SendOutcome`]).
 //! - `outbound.rs`: [`OutboundSms`] and [`SendOutcome`], the deliver stage's view of any carrier.
-//! - `client.rs`: [`CarrierClient`], the enum over the three adapters, built from a profile.
+//! - `client.rs`: [`CarrierClient`], one pooled HTTP client plus the adapter a profile names.
 //! - `transport.rs`: the shared HTTP plumbing: timeouts, bounded reads, transport errors.
 //! - `fixture_server.rs` (tests): a loopback carrier that records requests and replays answers.
 

@@ -19,12 +19,15 @@ pub enum Durable {
     Outbox,
 }
 
-/// Neither the bus nor the outbox took the payload: answer 503 so the sender retries.
+/// The payload is not durable anywhere: answer 503 so the sender retries.
 #[derive(Debug, thiserror::Error)]
-#[error("work could not be made durable: bus: {bus}; outbox: {outbox}")]
-pub struct IngestError {
-    pub bus: BusError,
-    pub outbox: StoreError,
+pub enum IngestError {
+    /// The embedded bus is the store, so there is no second place to try.
+    #[error("work could not be made durable: {0}")]
+    Embedded(BusError),
+    /// The broker did not confirm and the outbox did not commit either.
+    #[error("work could not be made durable: bus: {bus}; outbox: {outbox}")]
+    BusAndOutbox { bus: BusError, outbox: StoreError },
 }
 
 /// Accepts work for the pipeline; cheap to clone.
@@ -60,13 +63,10 @@ impl Ingest {
                         metrics::counter!(INGEST_OUTBOX_TOTAL, "queue" => queue.as_str().to_owned()).increment(1);
                         Ok(Durable::Outbox)
                     }
-                    Err(outbox) => Err(IngestError { bus, outbox }),
+                    Err(outbox) => Err(IngestError::BusAndOutbox { bus, outbox }),
                 }
             }
-            Err(bus) => Err(IngestError {
-                bus,
-                outbox: StoreError::Corrupt("embedded bus is the store".into()),
-            }),
+            Err(bus) => Err(IngestError::Embedded(bus)),
         }
     }
 }

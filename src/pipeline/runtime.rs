@@ -7,7 +7,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::stages::{DeliverStage, FanOutStage, InboundStage, ReceiptsStage};
+use super::stages::{DeliverMetrics, DeliverStage, FanOutStage, InboundStage, ReceiptsStage};
 use super::{BatchConfig, Batcher, StageConfig, Throttle, spawn_forwarder, spawn_stage};
 use crate::bus::{Bus, ConsumeOptions, Lane, QueueName};
 use crate::carriers::CarrierClient;
@@ -123,6 +123,7 @@ impl Pipeline {
                     lane,
                     in_flight: in_flight.clone(),
                     records: records.clone(),
+                    metrics: DeliverMetrics::new(&profile.name),
                     claim_lease: Duration::from_millis(config.claim_lease_ms),
                     retry: config.retry_policy(),
                     status_callback: format!("{base}/webhooks/{}/status", profile.name),

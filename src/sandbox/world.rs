@@ -247,13 +247,7 @@ impl Sandbox {
             self.number.as_str(),
             body,
         );
-        let response = reqwest::Client::new()
-            .post(&hook.url)
-            .header("content-type", hook.content_type)
-            .header(hook.signature_header.0, &hook.signature_header.1)
-            .body(hook.body)
-            .send()
-            .await?;
+        let response = hook.request(&reqwest::Client::new()).send().await?;
         Ok(response.status().as_u16())
     }
 

@@ -90,6 +90,7 @@ impl Store {
             tx.commit().await?;
             Ok::<_, sqlx::Error>((claimed_ids, rows, busy))
         }.await)?;
+        let claimed_ids: std::collections::HashSet<i64> = claimed_ids.into_iter().collect();
         let mut by_id: std::collections::HashMap<i64, ClaimedRow> =
             rows.into_iter().map(|r| (r.id, r)).collect();
         let mut outcome = ClaimOutcome::default();

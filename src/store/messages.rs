@@ -183,15 +183,6 @@ impl Store {
         Ok(id)
     }
 
-    /// Takes a message for delivery (`queued -> sending`, one more attempt); exactly one caller wins,
-    /// so a redelivered queue item does not send twice.
-    pub async fn claim_message(&self, id: i64) -> Result<bool, StoreError> {
-        let sql = "UPDATE messages SET status = 'sending', status_rank = 1, attempts = attempts + 1, \
-                   updated_at = $2 WHERE id = $1 AND status = 'queued'";
-        let done = with_pool!(self, pool => sqlx::query(sql).bind(id).bind(Utc::now()).execute(pool).await.map(|r| r.rows_affected()))?;
-        Ok(done == 1)
-    }
-
     /// Gives a claimed message back (`sending -> queued`) after a retryable failure; the only
     /// backward move, and only the claim holder makes it.
     pub async fn release_message(

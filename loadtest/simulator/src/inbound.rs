@@ -18,6 +18,17 @@ pub struct SignedWebhook {
     pub body: String,
 }
 
+impl SignedWebhook {
+    /// The POST a carrier would make, on `client`, ready to `send()`.
+    pub fn request(self, client: &reqwest::Client) -> reqwest::RequestBuilder {
+        client
+            .post(&self.url)
+            .header("content-type", self.content_type)
+            .header(self.signature_header.0, self.signature_header.1)
+            .body(self.body)
+    }
+}
+
 /// An inbound SMS as Twilio posts it (§1.2), signed with `auth_token` for `public_url`,
 /// the URL as the receiver sees itself (the one it verifies against).
 pub fn signed_twilio_inbound(

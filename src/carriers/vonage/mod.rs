@@ -1,10 +1,9 @@
 //! Vonage SMS API: webhooks by GET, form or JSON, signed with a `sig` field over the other
 //! fields; sends are form POSTs with the key and secret inside, answered HTTP 200 even on failure.
 
-mod classify;
-pub mod client;
+pub(crate) mod classify;
 pub mod config;
-mod request;
+pub(crate) mod request;
 pub mod signature;
 pub mod webhook;
 
@@ -12,7 +11,6 @@ pub mod webhook;
 mod outbound_tests;
 
 pub use classify::THROTTLE_BACKOFF;
-pub use client::Client;
 pub use request::MAX_CLIENT_REF;
 pub use signature::SignatureMethod;
 pub use webhook::{map_status, parse};

@@ -120,11 +120,8 @@ pub async fn run(plan: SpikePlan, bar: ProgressBar) -> anyhow::Result<SpikeOutco
                 let bar = bar.clone();
                 async move {
                     let sent = Instant::now();
-                    let response = client
-                        .post(&hook.url)
-                        .header("content-type", hook.content_type)
-                        .header(hook.signature_header.0, &hook.signature_header.1)
-                        .body(hook.body)
+                    let response = hook
+                        .request(&client)
                         .timeout(Duration::from_secs(30))
                         .send()
                         .await;

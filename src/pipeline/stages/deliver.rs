@@ -1,6 +1,7 @@
 //! Deliver stage: claim, re-check the subscription, wait for a token, call the carrier,
 //! record the result in batches.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use futures::future::join_all;
 use prost::Message as _;
 use tokio::sync::Semaphore;
 
+use super::deliver_metrics::DeliverMetrics;
 use super::{decode, retry};
 use crate::bus::{Bus, Delivery, Lane, Outcome, QueueName, RetryPolicy};
 use crate::carriers::{CarrierClient, OutboundSms, SendOutcome};
@@ -17,9 +19,6 @@ use crate::domain::{MessageBody, MessageStatus};
 use crate::events::v1;
 use crate::pipeline::{Batcher, MAX_JITTER, Processor, Throttle};
 use crate::store::{Claimed, JoinedVia, SendRecord, Store};
-use crate::telemetry::metrics::{
-    CARRIER_REQUEST_DURATION_SECONDS, CARRIER_SENDS_TOTAL, THROTTLE_WAIT_SECONDS,
-};
 
 /// Re-paces after a slow subscription check at most this often, then sends anyway.
 const REPACE_LIMIT: u32 = 3;
@@ -40,16 +39,13 @@ pub struct DeliverStage {
     /// Requests to the carrier in flight at once (the profile's `max_in_flight`).
     pub in_flight: Arc<Semaphore>,
     pub records: RecordBatcher,
+    /// Metric handles for this carrier, built once.
+    pub metrics: DeliverMetrics,
     /// How long a claim protects a message from other workers.
     pub claim_lease: Duration,
     pub retry: RetryPolicy,
     /// Where the carrier reports statuses: `FLOODGATE_PUBLIC_URL/webhooks/{carrier}/status`.
     pub status_callback: String,
-}
-
-/// Splits message ids into delivery work items.
-pub fn deliver_chunks(carrier: &str, ids: &[i64], chunk: usize) -> Vec<Bytes> {
-    super::fanout::deliver_work(carrier, ids, chunk)
 }
 
 impl Processor for DeliverStage {
@@ -82,12 +78,17 @@ impl Processor for DeliverStage {
                 return retry(e);
             }
         }
-        let results = join_all(
-            claim
-                .claimed
-                .iter()
-                .map(|m| self.send_one(m, &delivery.queue)),
-        )
+        // A chunk of a broadcast shares one text: measure it once, not per recipient.
+        let mut bodies: HashMap<&str, Option<MessageBody>> = HashMap::new();
+        for m in &claim.claimed {
+            bodies
+                .entry(m.body.as_str())
+                .or_insert_with(|| MessageBody::parse(&m.body).ok());
+        }
+        let results = join_all(claim.claimed.iter().map(|m| {
+            let body = bodies.get(m.body.as_str()).and_then(Option::as_ref);
+            self.send_one(m, body, &delivery.queue)
+        }))
         .await;
         match results.into_iter().find_map(Result::err) {
             None => Outcome::Done,
@@ -133,8 +134,13 @@ impl DeliverStage {
     }
 
     /// One message from claim to recorded result; an `Err` makes the work item retry.
-    async fn send_one(&self, message: &Claimed, queue: &QueueName) -> Result<(), String> {
-        let Ok(body) = MessageBody::parse(&message.body) else {
+    async fn send_one(
+        &self,
+        message: &Claimed,
+        body: Option<&MessageBody>,
+        queue: &QueueName,
+    ) -> Result<(), String> {
+        let Some(body) = body else {
             return self
                 .record(
                     message.id,
@@ -160,7 +166,8 @@ impl DeliverStage {
         for attempt in 0..=REPACE_LIMIT {
             let waited = std::time::Instant::now();
             self.throttle.acquire(body.segments(), self.lane).await;
-            metrics::histogram!(THROTTLE_WAIT_SECONDS, "carrier" => self.carrier.clone())
+            self.metrics
+                .throttle_wait
                 .record(waited.elapsed().as_secs_f64());
             let granted = std::time::Instant::now();
             if let Some(member_id) = message.member_id {
@@ -189,13 +196,14 @@ impl DeliverStage {
         let sms = OutboundSms {
             to: &message.to,
             from: from.as_str(),
-            body: &body,
+            body,
             status_callback: Some(&self.status_callback),
             reference: None,
         };
         let started = std::time::Instant::now();
         let outcome = self.client.send(&sms).await;
-        metrics::histogram!(CARRIER_REQUEST_DURATION_SECONDS, "carrier" => self.carrier.clone())
+        self.metrics
+            .request_duration
             .record(started.elapsed().as_secs_f64());
         match outcome {
             SendOutcome::Sent {
@@ -271,6 +279,6 @@ impl DeliverStage {
     }
 
     fn count(&self, outcome: &'static str) {
-        metrics::counter!(CARRIER_SENDS_TOTAL, "carrier" => self.carrier.clone(), "outcome" => outcome).increment(1);
+        self.metrics.count(outcome);
     }
 }

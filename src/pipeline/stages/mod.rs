@@ -1,11 +1,13 @@
 //! The five stages' processors: what each does with one work item.
 
 mod deliver;
+mod deliver_metrics;
 mod fanout;
 mod inbound;
 mod receipts;
 
-pub use deliver::{DeliverStage, deliver_chunks};
+pub use deliver::DeliverStage;
+pub use deliver_metrics::DeliverMetrics;
 pub use fanout::FanOutStage;
 pub use inbound::InboundStage;
 pub use receipts::ReceiptsStage;

@@ -23,11 +23,7 @@ async fn post_status(base: &str, sid: &str, status: &str) -> u16 {
             .map(|(k, v)| (*k, v.clone()))
             .collect::<Vec<_>>(),
     );
-    reqwest::Client::new()
-        .post(&hook.url)
-        .header("content-type", hook.content_type)
-        .header(hook.signature_header.0, &hook.signature_header.1)
-        .body(hook.body)
+    hook.request(&reqwest::Client::new())
         .send()
         .await
         .unwrap()

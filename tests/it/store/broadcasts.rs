@@ -4,7 +4,7 @@ use chrono::{Duration, Utc};
 use floodgate::domain::{MessageBody, MessageStatus};
 use floodgate::store::{Backend, BroadcastStatus, CreateBroadcast, NewBroadcast, StoreError};
 
-use super::fixtures::{broadcast, community, members, now};
+use super::fixtures::{broadcast, claim, community, members, now};
 use crate::support::TestDb;
 
 async fn create_is_idempotent_per_community(db: TestDb) {
@@ -155,12 +155,12 @@ async fn cancel_stops_queued_messages_only(db: TestDb) {
         .await
         .unwrap();
     let ids = message_ids(&db, b.id).await;
-    assert!(db.store.claim_message(ids[0]).await.unwrap());
+    assert!(claim(&db.store, ids[0]).await);
     db.store
         .record_send_result(ids[0], Some("SM1"), MessageStatus::Sent, None)
         .await
         .unwrap();
-    assert!(db.store.claim_message(ids[1]).await.unwrap());
+    assert!(claim(&db.store, ids[1]).await);
 
     let at = now();
     let cancelled = db
@@ -179,7 +179,7 @@ async fn cancel_stops_queued_messages_only(db: TestDb) {
         (1, 1, 1, 0)
     );
     assert!(
-        !db.store.claim_message(ids[2]).await.unwrap(),
+        !claim(&db.store, ids[2]).await,
         "a cancelled message is never claimed"
     );
 
@@ -215,7 +215,7 @@ async fn sent_today_counts_only_sent_messages_since(db: TestDb) {
     let ids = message_ids(&db, b.id).await;
     let before = Utc::now() - Duration::milliseconds(1);
     for (n, id) in ids[..3].iter().enumerate() {
-        db.store.claim_message(*id).await.unwrap();
+        claim(&db.store, *id).await;
         db.store
             .record_send_result(*id, Some(&format!("SM{n}")), MessageStatus::Sent, None)
             .await

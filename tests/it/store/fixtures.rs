@@ -73,3 +73,14 @@ pub async fn members(
         .await
         .unwrap()
 }
+
+/// Claims one message the way the deliver stage does (with a one-minute lease); true if won.
+pub async fn claim(store: &Store, id: i64) -> bool {
+    let now = chrono::Utc::now().timestamp_millis();
+    !store
+        .claim_for_delivery(&[id], now, now + 60_000)
+        .await
+        .unwrap()
+        .claimed
+        .is_empty()
+}

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use floodgate::domain::MessageStatus::{self, Delivered, Failed, Sending, Sent, Undelivered};
 use floodgate::store::{AdvanceOutcome, NewTransactional, Priority, Store};
 
-use super::fixtures::{community, now, phone};
+use super::fixtures::{claim, community, now, phone};
 use crate::support::TestDb;
 
 const CALLBACKS: [MessageStatus; 4] = [Sent, Delivered, Undelivered, Failed];
@@ -88,7 +88,7 @@ async fn claim_is_exactly_once_under_twenty_claimers(db: TestDb) {
         let claimers: Vec<_> = (0..20)
             .map(|_| {
                 let store = Arc::clone(&store);
-                tokio::spawn(async move { store.claim_message(id).await.unwrap() })
+                tokio::spawn(async move { claim(&store, id).await })
             })
             .collect();
         let mut wins = 0;
@@ -108,9 +108,9 @@ async fn release_requeues_only_a_claimed_message(db: TestDb) {
         !db.store.release_message(id, Some("429")).await.unwrap(),
         "not claimed yet"
     );
-    assert!(db.store.claim_message(id).await.unwrap());
+    assert!(claim(&db.store, id).await);
     assert!(db.store.release_message(id, Some("429")).await.unwrap());
-    assert!(db.store.claim_message(id).await.unwrap());
+    assert!(claim(&db.store, id).await);
     let m = db.store.message(id).await.unwrap().unwrap();
     assert_eq!(
         (m.status, m.attempts, m.last_error_code.as_deref()),
