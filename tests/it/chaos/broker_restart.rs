@@ -193,25 +193,20 @@ async fn broker_restart_mid_broadcast_completes_and_outbox_forwards() {
         (0, 0),
         "every status callback was answered 2xx, even during the outage: {callbacks:?}"
     );
-    // Every message should end `delivered` (the simulator reports delivered for all). Observed:
-    // in about 1 run in 5, ONE "delivered" receipt answered 2xx is never applied: it was
-    // processed before the send result was durable (`unknown`), went to the 1 s delay queue
-    // well before the outage, and never came back to `floodgate.receipts` (nothing in the
-    // dead-letter queue either). Not reproduced in isolation (delay queue with and without a
-    // broker restart), so it is reported, not asserted, until it is understood: see the
-    // chaos branch's report.
-    let deadline = Instant::now() + Duration::from_secs(20);
+    // Every message ends `delivered` (the simulator reports delivered for all): a receipt
+    // answered 2xx is never lost, even when its retry waited in a delay queue across the
+    // outage. (Quorum delay queues lost one about once in five runs; classic ones did not.)
+    let deadline = Instant::now() + Duration::from_secs(30);
     let mut applied = sb.store.message_counts(broadcast).await.unwrap();
     while applied.delivered < i64::from(MEMBERS) && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(200)).await;
         applied = sb.store.message_counts(broadcast).await.unwrap();
     }
-    if applied.delivered < i64::from(MEMBERS) {
-        eprintln!(
-            "WARNING: {} of {MEMBERS} delivered receipts were never applied: {applied:?}",
-            i64::from(MEMBERS) - applied.delivered
-        );
-    }
+    assert_eq!(
+        applied.delivered,
+        i64::from(MEMBERS),
+        "every delivered receipt is applied: {applied:?}"
+    );
     let report = sb.sim.report();
     eprintln!(
         "after the outage: {counts:?}; simulator accepted {}, duplicates {}, windows over limit {}",
