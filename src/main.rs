@@ -27,6 +27,22 @@ enum Command {
     /// Manage leaders' API keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Show or change carrier limits at runtime; every instance obeys within seconds.
+    #[command(subcommand)]
+    Limits(LimitsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum LimitsCommand {
+    /// Print each carrier's limits in force and which instance sends for it.
+    Show,
+    /// Change a carrier's rate and/or burst (kept in the store until reset).
+    Set(commands::SetLimits),
+    /// Go back to the profile's limits.
+    Reset {
+        #[arg(long)]
+        carrier: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -80,6 +96,17 @@ async fn main() -> std::process::ExitCode {
         Command::Key(KeyCommand::Revoke { prefix }) => commands::revoke_key(&settings, &prefix)
             .await
             .map(|()| eprintln!("floodgate: key {prefix} revoked")),
+        Command::Limits(LimitsCommand::Show) => commands::show_limits(&settings)
+            .await
+            .map(|views| views.iter().for_each(|v| println!("{v}"))),
+        Command::Limits(LimitsCommand::Set(args)) => commands::set_limits(&settings, &args)
+            .await
+            .map(|view| println!("{view}")),
+        Command::Limits(LimitsCommand::Reset { carrier }) => {
+            commands::reset_limits(&settings, &carrier)
+                .await
+                .map(|view| println!("{view}"))
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -3,6 +3,7 @@
 mod community;
 mod demo;
 mod key;
+mod limits;
 mod migrate;
 mod serve;
 
@@ -11,6 +12,7 @@ use anyhow::Context;
 pub use community::{CreateCommunity, create_community};
 pub use demo::{DemoArgs, Summary, demo};
 pub use key::{create_key, revoke_key};
+pub use limits::{LimitsView, SetLimits, reset_limits, set_limits, show_limits};
 pub use migrate::migrate;
 pub use serve::serve;
 

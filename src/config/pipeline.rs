@@ -45,6 +45,9 @@ pub struct PipelineConfig {
     pub retry_max_ms: u64,
     /// Embedded bus: how long a leased queue row stays invisible without a heartbeat.
     pub embedded_lease_ms: u64,
+    /// How long an instance's lease on a carrier's lanes lasts without renewal (renewed every
+    /// fifth of it): the longest a dead instance's carrier waits before another takes over.
+    pub carrier_lease_ms: u64,
 }
 
 impl Default for PipelineConfig {
@@ -66,6 +69,7 @@ impl Default for PipelineConfig {
             retry_base_ms: 1000,
             retry_max_ms: 300_000,
             embedded_lease_ms: 30_000,
+            carrier_lease_ms: 5_000,
         }
     }
 }
@@ -99,6 +103,12 @@ impl PipelineConfig {
             return Err((
                 "max_attempts",
                 format!("must be between 1 and 5, found {}", self.max_attempts),
+            ));
+        }
+        if self.carrier_lease_ms < 500 {
+            return Err((
+                "carrier_lease_ms",
+                format!("must be at least 500 (ms), found {}", self.carrier_lease_ms),
             ));
         }
         if self.fanout_page < 1 {

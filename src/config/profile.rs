@@ -128,6 +128,15 @@ impl CarrierProfile {
             if cap.limit == 0 {
                 return bad("limits.daily_cap.limit", "must be at least 1".into());
             }
+            if cap.time_zone.parse::<chrono_tz::Tz>().is_err() {
+                return bad(
+                    "limits.daily_cap.time_zone",
+                    format!(
+                        "`{}` is not an IANA time zone (e.g. America/Los_Angeles)",
+                        cap.time_zone
+                    ),
+                );
+            }
         }
         for (i, sender) in self.senders.iter().enumerate() {
             let key = format!("senders[{i}].number");

@@ -216,6 +216,10 @@ fn bad_profile_values_name_the_file_and_key() {
             "adapter = \"twilio\"\napi_base = \"http://x\"\nrate = 3\n[limits]\nrate_per_second = 1.0\nburst = 1\nmax_in_flight = 1\n",
             "rate",
         ),
+        (
+            "adapter = \"twilio\"\napi_base = \"http://x\"\n[limits]\nrate_per_second = 1.0\nburst = 1\nmax_in_flight = 1\n[limits.daily_cap]\nlimit = 2000\ntime_zone = \"Pacific Time\"\n",
+            "limits.daily_cap.time_zone",
+        ),
     ];
     for (text, key) in cases {
         let err = parse_profile(

@@ -7,13 +7,15 @@
 //! - `ingest`: makes incoming work durable (broker confirm, or the outbox) before 2xx.
 //! - `outbox`: forwards what ingest parked while the broker was away.
 //! - `scheduler`: re-queues fan-outs of broadcasts that should have started.
-//! - `throttle`: the token bucket per carrier account.
+//! - `throttle`: the hierarchical limits per carrier account (cap, sender, account, AIMD).
+//! - `lanes`: which instance sends for a carrier account (a lease), and its runtime limits.
 //! - `stages/`: the processors of inbound, fan-out, deliver and receipts.
 //! - `runtime`: starts every stage and drains them in order (the terminator).
 
 mod acknowledger;
 mod batcher;
 mod ingest;
+mod lanes;
 mod outbox;
 mod processor;
 mod runtime;
@@ -27,4 +29,4 @@ pub use outbox::{forward_once, spawn_forwarder};
 pub use processor::{Processor, StageConfig, spawn_stage};
 pub use runtime::Pipeline;
 pub use scheduler::spawn_scheduler;
-pub use throttle::{MAX_JITTER, Throttle};
+pub use throttle::{Admission, Grant, MAX_JITTER, Throttle};

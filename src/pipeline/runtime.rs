@@ -7,6 +7,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::lanes::{LaneHolder, StartLanes, instance_name};
 use super::stages::{DeliverMetrics, DeliverStage, FanOutStage, InboundStage, ReceiptsStage};
 use super::{BatchConfig, Batcher, StageConfig, Throttle, spawn_forwarder, spawn_stage};
 use crate::bus::{Bus, ConsumeOptions, Lane, QueueName};
@@ -85,6 +86,7 @@ impl Pipeline {
         stages.push(spawn_stage(bus.clone(), cfg, receipts, shutdown.clone()));
 
         let base = public_url.as_str().trim_end_matches('/');
+        let instance = instance_name();
         for profile in carriers {
             let client = match CarrierClient::from_profile(profile) {
                 Ok(client) => Arc::new(client),
@@ -113,29 +115,56 @@ impl Pipeline {
             batchers.push(task);
             let throttle = Throttle::for_profile(profile);
             let in_flight = Arc::new(Semaphore::new(profile.limits.max_in_flight as usize));
-            for lane in [Lane::Transactional, Lane::Broadcast] {
-                let deliver = Arc::new(DeliverStage {
-                    store: store.clone(),
-                    bus: bus.clone(),
-                    carrier: profile.name.clone(),
-                    client: client.clone(),
-                    throttle: throttle.clone(),
-                    lane,
-                    in_flight: in_flight.clone(),
-                    records: records.clone(),
-                    metrics: DeliverMetrics::new(&profile.name),
-                    claim_lease: Duration::from_millis(config.claim_lease_ms),
-                    retry: config.retry_policy(),
-                    status_callback: format!("{base}/webhooks/{}/status", profile.name),
-                });
-                let cfg = stage(
-                    QueueName::deliver(&profile.name, lane),
-                    config.deliver_prefetch,
-                    config.deliver_concurrency,
-                    true,
-                );
-                stages.push(spawn_stage(bus.clone(), cfg, deliver, shutdown.clone()));
-            }
+            let lanes: Vec<(StageConfig, Arc<DeliverStage>)> =
+                [Lane::Transactional, Lane::Broadcast]
+                    .into_iter()
+                    .map(|lane| {
+                        let deliver = Arc::new(DeliverStage {
+                            store: store.clone(),
+                            bus: bus.clone(),
+                            carrier: profile.name.clone(),
+                            client: client.clone(),
+                            throttle: throttle.clone(),
+                            lane,
+                            in_flight: in_flight.clone(),
+                            records: records.clone(),
+                            metrics: DeliverMetrics::new(&profile.name),
+                            claim_lease: Duration::from_millis(config.claim_lease_ms),
+                            retry: config.retry_policy(),
+                            status_callback: format!("{base}/webhooks/{}/status", profile.name),
+                        });
+                        let cfg = stage(
+                            QueueName::deliver(&profile.name, lane),
+                            config.deliver_prefetch,
+                            config.deliver_concurrency,
+                            true,
+                        );
+                        (cfg, deliver)
+                    })
+                    .collect();
+            let lane_bus = bus.clone();
+            let start_lanes: StartLanes = Arc::new(move |token| {
+                lanes
+                    .iter()
+                    .map(|(cfg, deliver)| {
+                        spawn_stage(
+                            lane_bus.clone(),
+                            cfg.clone(),
+                            deliver.clone(),
+                            token.clone(),
+                        )
+                    })
+                    .collect()
+            });
+            let holder = LaneHolder {
+                store: store.clone(),
+                profile: profile.clone(),
+                throttle,
+                holder: instance.clone(),
+                lease: Duration::from_millis(config.carrier_lease_ms),
+                start_lanes,
+            };
+            stages.push(holder.spawn(shutdown.clone()));
         }
         stages.push(super::spawn_scheduler(
             bus.clone(),

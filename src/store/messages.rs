@@ -196,4 +196,19 @@ impl Store {
         let done = with_pool!(self, pool => sqlx::query(sql).bind(id).bind(error_code).bind(Utc::now()).execute(pool).await.map(|r| r.rows_affected()))?;
         Ok(done == 1)
     }
+
+    /// Puts a claimed message back without counting the attempt: a daily cap or a carrier
+    /// that throttles made it wait, the message itself did not fail.
+    pub async fn defer_message(
+        &self,
+        id: i64,
+        error_code: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let sql = "UPDATE messages SET status = 'queued', status_rank = 0, \
+                   attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, \
+                   last_error_code = COALESCE($2, last_error_code), updated_at = $3 \
+                   WHERE id = $1 AND status = 'sending'";
+        let done = with_pool!(self, pool => sqlx::query(sql).bind(id).bind(error_code).bind(Utc::now()).execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
 }

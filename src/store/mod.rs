@@ -36,6 +36,7 @@ mod api_keys;
 mod broadcast_progress;
 mod broadcast_quota;
 mod broadcasts;
+mod carrier_control;
 mod communities;
 mod decode;
 mod delivery;
@@ -55,6 +56,7 @@ mod senders;
 pub use api_keys::ApiKey;
 pub use broadcast_progress::StatusCounts;
 pub use broadcasts::{Broadcast, BroadcastStatus, CreateBroadcast, NewBroadcast};
+pub use carrier_control::LimitOverride;
 pub use communities::{
     Community, DEFAULT_HELP_REPLY, DEFAULT_STOP_REPLY, DEFAULT_WELCOME_REPLY, NewCommunity,
 };

@@ -95,4 +95,13 @@ impl Store {
         let rows: Vec<SenderRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(community_id).fetch_all(pool).await)?;
         rows.into_iter().map(SenderNumber::try_from).collect()
     }
+
+    /// The numbers on `carrier` that have their own rate limit: (number, units per second).
+    pub async fn sender_limits(&self, carrier: &str) -> Result<Vec<(String, f64)>, StoreError> {
+        let sql = "SELECT number, rate_per_second FROM sender_numbers \
+                   WHERE carrier = $1 AND rate_per_second IS NOT NULL ORDER BY id";
+        let rows: Vec<(String, f64)> =
+            with_pool!(self, pool => sqlx::query_as(sql).bind(carrier).fetch_all(pool).await)?;
+        Ok(rows)
+    }
 }

@@ -54,6 +54,18 @@ pub const STORE_UP: &str = "floodgate_store_up";
 /// Whether the bus (RabbitMQ, or the embedded queues) was connected at the last readiness check.
 pub const BUS_UP: &str = "floodgate_bus_up";
 
+// Carrier limits (issue 5): what the profile allows, what the adaptive back-off uses now.
+/// The account rate the profile (or `floodgate limits set`) allows, in units per second.
+pub const CARRIER_LIMIT_CONFIGURED: &str = "floodgate_carrier_limit_configured_per_second";
+/// The account rate in force after adaptive back-off, in units per second.
+pub const CARRIER_LIMIT_CURRENT: &str = "floodgate_carrier_limit_current_per_second";
+/// Back-offs: a throttled answer (429, queue full) that paused the account and cut its rate.
+pub const CARRIER_BACKOFFS_TOTAL: &str = "floodgate_carrier_backoffs_total";
+/// 1 while this instance holds the carrier's lanes (sends for it), 0 otherwise.
+pub const CARRIER_LANE_HELD: &str = "floodgate_carrier_lane_held";
+/// Units left under the carrier's daily cap today (only for profiles with a cap).
+pub const CARRIER_DAILY_CAP_REMAINING: &str = "floodgate_carrier_daily_cap_remaining";
+
 /// Latency buckets for HTTP and store round trips: 0.5 ms to 10 s.
 const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -113,5 +125,26 @@ fn describe() {
         STORE_UP,
         Unit::Count,
         "1 when the store answered the last readiness check."
+    );
+    describe_gauge!(
+        CARRIER_LIMIT_CONFIGURED,
+        "Account rate the carrier profile or `limits set` allows (units per second), by carrier."
+    );
+    describe_gauge!(
+        CARRIER_LIMIT_CURRENT,
+        "Account rate in force after adaptive back-off (units per second), by carrier."
+    );
+    describe_counter!(
+        CARRIER_BACKOFFS_TOTAL,
+        Unit::Count,
+        "Back-offs after a throttled answer (429, queue full), by carrier."
+    );
+    describe_gauge!(
+        CARRIER_LANE_HELD,
+        "1 while this instance sends for the carrier (holds its lease), else 0."
+    );
+    describe_gauge!(
+        CARRIER_DAILY_CAP_REMAINING,
+        "Units left under the carrier's daily cap today, by carrier."
     );
 }

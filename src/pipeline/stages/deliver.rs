@@ -17,11 +17,23 @@ use crate::bus::{Bus, Delivery, Lane, Outcome, QueueName, RetryPolicy};
 use crate::carriers::{CarrierClient, OutboundSms, SendOutcome};
 use crate::domain::{MessageBody, MessageStatus};
 use crate::events::v1;
-use crate::pipeline::{Batcher, MAX_JITTER, Processor, Throttle};
+use crate::pipeline::{Admission, Batcher, Grant, MAX_JITTER, Processor, Throttle};
 use crate::store::{Claimed, JoinedVia, SendRecord, Store};
 
 /// Re-paces after a slow subscription check at most this often, then sends anyway.
 const REPACE_LIMIT: u32 = 3;
+/// Throttled answers one message waits through in place before it goes to the delay queue.
+const MAX_THROTTLED_ROUNDS: u32 = 8;
+
+/// What the throttle and the last look decided for one message.
+enum Admitted {
+    Go(Grant),
+    /// The message needs no send (the member opted out); its result is recorded.
+    Settled,
+    Capped {
+        until: chrono::DateTime<Utc>,
+    },
+}
 
 /// Writes send results in batches; each submitter learns when its row is durable.
 pub type RecordBatcher = Batcher<(), SendRecord, ()>;
@@ -161,11 +173,64 @@ impl DeliverStage {
                 .await;
         };
         let _slot = self.in_flight.acquire().await.map_err(|e| e.to_string())?;
-        // Token, then the last look before the carrier call (a STOP that is durable by now wins).
-        // A look that took too long re-paces, so late sends cannot bunch up at the carrier.
-        for attempt in 0..=REPACE_LIMIT {
+        let mut throttled_rounds = 0;
+        loop {
+            let grant = match self.admit(message, body, from.as_str()).await? {
+                Admitted::Go(grant) => grant,
+                Admitted::Settled => return Ok(()),
+                Admitted::Capped { until } => return self.defer_until(message, queue, until).await,
+            };
+            let sms = OutboundSms {
+                to: &message.to,
+                from: from.as_str(),
+                body,
+                status_callback: Some(&self.status_callback),
+                reference: None,
+            };
+            let started = std::time::Instant::now();
+            let outcome = self.client.send(&sms).await;
+            self.metrics
+                .request_duration
+                .record(started.elapsed().as_secs_f64());
+            if let SendOutcome::RetryLater {
+                hint,
+                throttled: true,
+                ..
+            } = &outcome
+            {
+                // The carrier says "too fast": the whole account pauses and slows down, and
+                // this message waits here for its turn again rather than spending an attempt.
+                self.count("throttled");
+                self.throttle.throttled(grant, *hint);
+                throttled_rounds += 1;
+                if throttled_rounds <= MAX_THROTTLED_ROUNDS {
+                    continue;
+                }
+                return self.defer(message, queue, *hint).await;
+            }
+            return self.settle(message, outcome, queue).await;
+        }
+    }
+
+    /// Daily cap, tokens, and the last look before the carrier call (a STOP that is durable
+    /// by now wins). A look that took too long re-paces, so late sends cannot bunch up.
+    async fn admit(
+        &self,
+        message: &Claimed,
+        body: &MessageBody,
+        from: &str,
+    ) -> Result<Admitted, String> {
+        let mut attempt = 0;
+        loop {
             let waited = std::time::Instant::now();
-            self.throttle.acquire(body.segments(), self.lane).await;
+            let grant = match self
+                .throttle
+                .acquire(body.segments(), self.lane, from)
+                .await
+            {
+                Admission::Granted(grant) => grant,
+                Admission::Capped { until } => return Ok(Admitted::Capped { until }),
+            };
             self.metrics
                 .throttle_wait
                 .record(waited.elapsed().as_secs_f64());
@@ -178,37 +243,36 @@ impl DeliverStage {
                     .map_err(|e| e.to_string())?
                 {
                     self.count("skipped_opted_out");
-                    return self
-                        .record(
-                            message.id,
-                            MessageStatus::Cancelled,
-                            None,
-                            Some("opted_out".into()),
-                        )
-                        .await;
+                    self.record(
+                        message.id,
+                        MessageStatus::Cancelled,
+                        None,
+                        Some("opted_out".into()),
+                    )
+                    .await?;
+                    return Ok(Admitted::Settled);
                 }
             }
             if granted.elapsed() <= MAX_JITTER || attempt == REPACE_LIMIT {
-                break;
+                return Ok(Admitted::Go(grant));
             }
+            attempt += 1;
             self.count("repaced");
         }
-        let sms = OutboundSms {
-            to: &message.to,
-            from: from.as_str(),
-            body,
-            status_callback: Some(&self.status_callback),
-            reference: None,
-        };
-        let started = std::time::Instant::now();
-        let outcome = self.client.send(&sms).await;
-        self.metrics
-            .request_duration
-            .record(started.elapsed().as_secs_f64());
+    }
+
+    /// Records what the carrier said about a message that was not throttled.
+    async fn settle(
+        &self,
+        message: &Claimed,
+        outcome: SendOutcome,
+        queue: &QueueName,
+    ) -> Result<(), String> {
         match outcome {
             SendOutcome::Sent {
                 provider_message_id,
             } => {
+                self.throttle.succeeded();
                 self.count("sent");
                 self.record(
                     message.id,
@@ -244,12 +308,9 @@ impl DeliverStage {
                     .await
             }
             SendOutcome::RetryLater {
-                hint,
-                code,
-                reason,
-                throttled,
+                hint, code, reason, ..
             } => {
-                self.count(if throttled { "throttled" } else { "retry" });
+                self.count("retry");
                 let attempts = message.attempts.max(1) as u32;
                 if attempts >= self.retry.max_attempts {
                     tracing::warn!(
@@ -276,6 +337,41 @@ impl DeliverStage {
                     .map_err(|e| e.to_string())
             }
         }
+    }
+
+    /// Puts a throttled message back through the delay queue without spending an attempt.
+    async fn defer(
+        &self,
+        message: &Claimed,
+        queue: &QueueName,
+        hint: Option<Duration>,
+    ) -> Result<(), String> {
+        self.store
+            .defer_message(message.id, Some("throttled"))
+            .await
+            .map_err(|e| e.to_string())?;
+        let delay = hint.unwrap_or(self.retry.max_delay);
+        self.requeue(queue, message.id, 1, delay)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Today's cap is used up: the message waits (in steps of at most the longest delay).
+    async fn defer_until(
+        &self,
+        message: &Claimed,
+        queue: &QueueName,
+        until: chrono::DateTime<Utc>,
+    ) -> Result<(), String> {
+        self.count("capped");
+        self.store
+            .defer_message(message.id, Some("daily_cap"))
+            .await
+            .map_err(|e| e.to_string())?;
+        let wait = (until - Utc::now()).to_std().unwrap_or_default();
+        self.requeue(queue, message.id, 1, wait.min(self.retry.max_delay))
+            .await
+            .map_err(|e| e.to_string())
     }
 
     fn count(&self, outcome: &'static str) {

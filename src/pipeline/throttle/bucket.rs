@@ -1,0 +1,216 @@
+//! One token bucket (GCRA, governor) whose rate can change at runtime, serving
+//! transactional sends before broadcast sends.
+//!
+//! GCRA with `rate` units per second and `burst` extra units: in any one-second window the
+//! carrier sees at most `rate + burst` units. The carrier measures arrivals, not our grants:
+//! between a grant and the request reaching the carrier lies a little work whose jitter can
+//! bunch requests, so the bucket keeps `rate × MAX_JITTER` of the burst in reserve.
+//!
+//! A bucket starts **empty**, never full: a new instance taking over a lane, or a limit that
+//! just changed, must not add a fresh burst on top of what the carrier saw a moment ago.
+
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use governor::clock::DefaultClock;
+use governor::state::{InMemoryState, NotKeyed};
+use governor::{Quota, RateLimiter};
+use tokio::sync::{Mutex, Notify};
+
+use crate::bus::Lane;
+
+/// The longest a send may take between its token grant and its request; longer ones re-pace.
+pub const MAX_JITTER: Duration = Duration::from_millis(15);
+
+type Gcra = RateLimiter<NotKeyed, InMemoryState, DefaultClock>;
+
+/// One limiter generation: replaced whole when the rate changes.
+struct Generation {
+    gcra: Gcra,
+    burst: NonZeroU32,
+}
+
+impl Generation {
+    fn empty(rate: f64, burst: u32) -> Self {
+        let rate = rate.max(1e-3);
+        let period = Duration::from_secs_f64(1.0 / rate);
+        let reserve = (rate * MAX_JITTER.as_secs_f64()).ceil() as u32;
+        let burst =
+            NonZeroU32::new(burst.saturating_sub(reserve).max(1)).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::with_period(period)
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(burst);
+        let gcra = RateLimiter::direct(quota);
+        // governor starts full; spend the burst so the first grant comes one period from now.
+        let _ = gcra.check_n(burst);
+        Self { gcra, burst }
+    }
+}
+
+/// A rate limit shared by both lanes of one carrier account or one sender; cheap to clone.
+///
+/// Transactional sends (keyword replies) go first: one waiter at a time holds the `turn` and
+/// waits for the next token, and a broadcast waiter gives its turn up while any transactional
+/// waiter is queued, so a STOP confirmation waits for at most one token, not the backlog.
+#[derive(Clone)]
+pub struct Bucket {
+    generation: Arc<RwLock<Arc<Generation>>>,
+    changed: Arc<Notify>,
+    turn: Arc<Mutex<()>>,
+    urgent: Arc<AtomicUsize>,
+    urgent_done: Arc<Notify>,
+}
+
+impl Bucket {
+    /// `rate` units per second (fractions allowed, e.g. 0.1) with `burst` extra units, empty.
+    pub fn new(rate: f64, burst: u32) -> Self {
+        Self {
+            generation: Arc::new(RwLock::new(Arc::new(Generation::empty(rate, burst)))),
+            changed: Arc::default(),
+            turn: Arc::default(),
+            urgent: Arc::default(),
+            urgent_done: Arc::default(),
+        }
+    }
+
+    /// Replaces the limit; the new bucket starts empty and the waiting send re-queues on it.
+    pub fn set(&self, rate: f64, burst: u32) {
+        let next = Arc::new(Generation::empty(rate, burst));
+        *self.generation.write().unwrap_or_else(|e| e.into_inner()) = next;
+        self.changed.notify_waiters();
+    }
+
+    fn current(&self) -> Arc<Generation> {
+        self.generation
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Waits until `units` may go from `lane`; transactional first.
+    pub async fn acquire(&self, units: u32, lane: Lane) {
+        if lane == Lane::Transactional {
+            self.urgent.fetch_add(1, SeqCst);
+            let turn = self.turn.lock().await;
+            self.take(units).await;
+            drop(turn);
+            self.urgent.fetch_sub(1, SeqCst);
+            self.urgent_done.notify_waiters();
+            return;
+        }
+        loop {
+            while self.urgent.load(SeqCst) > 0 {
+                let done = self.urgent_done.notified();
+                if self.urgent.load(SeqCst) == 0 {
+                    break;
+                }
+                done.await;
+            }
+            let turn = self.turn.lock().await;
+            if self.urgent.load(SeqCst) > 0 {
+                drop(turn); // a reply arrived while we queued: let it pass
+                continue;
+            }
+            self.take(units).await;
+            return;
+        }
+    }
+
+    async fn take(&self, units: u32) {
+        let mut units = units.max(1);
+        // A message longer than the burst is paid for in burst-sized instalments.
+        while units > 0 {
+            let changed = self.changed.notified();
+            let generation = self.current();
+            let take = units.min(generation.burst.get());
+            let n = NonZeroU32::new(take).unwrap_or(NonZeroU32::MIN);
+            tokio::select! {
+                ready = generation.gcra.until_n_ready(n) => {
+                    if ready.is_err() {
+                        // Cannot happen: `take` never exceeds the burst.
+                        generation.gcra.until_ready().await;
+                    }
+                    units -= take;
+                }
+                // The limit changed while we waited: wait on the new one instead.
+                () = changed => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_new_bucket_starts_empty_then_keeps_the_rate() {
+        let bucket = Bucket::new(100.0, 5);
+        let started = Instant::now();
+        for _ in 0..10 {
+            bucket.acquire(1, Lane::Broadcast).await;
+        }
+        // No burst at start: ten tokens at 100/s take about 100 ms.
+        assert!(
+            started.elapsed() >= Duration::from_millis(85),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn segments_are_paid_in_instalments_beyond_the_burst() {
+        let bucket = Bucket::new(100.0, 2);
+        let started = Instant::now();
+        bucket.acquire(5, Lane::Broadcast).await; // five tokens at 100/s
+        assert!(
+            started.elapsed() >= Duration::from_millis(40),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_lower_rate_applies_to_the_waiting_send() {
+        let bucket = Bucket::new(1000.0, 1);
+        bucket.acquire(1, Lane::Broadcast).await;
+        bucket.set(5.0, 1);
+        let started = Instant::now();
+        bucket.acquire(1, Lane::Broadcast).await;
+        assert!(
+            started.elapsed() >= Duration::from_millis(150),
+            "the new rate of 5/s should space grants by 200 ms: {:?}",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reply_overtakes_a_broadcast_backlog() {
+        let bucket = Bucket::new(100.0, 1);
+        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut waiters = Vec::new();
+        for i in 0..20 {
+            let (b, order) = (bucket.clone(), order.clone());
+            waiters.push(tokio::spawn(async move {
+                b.acquire(1, Lane::Broadcast).await;
+                order.lock().unwrap().push(format!("broadcast-{i}"));
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await; // the backlog is queued
+        bucket.acquire(1, Lane::Transactional).await;
+        order.lock().unwrap().push("reply".into());
+        for w in waiters {
+            w.await.unwrap();
+        }
+        let order = order.lock().unwrap();
+        let reply_at = order.iter().position(|o| o == "reply").unwrap();
+        assert!(
+            reply_at <= 6,
+            "the reply waited behind {reply_at} broadcast sends: {order:?}"
+        );
+    }
+}

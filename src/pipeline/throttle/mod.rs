@@ -1,0 +1,256 @@
+//! Throttle: the hierarchical limits every send to a carrier waits on.
+//!
+//! A send passes, in order: the account's daily cap (if configured), its sender number's
+//! bucket (if that number has a limit), and the account's bucket. Units are segments where
+//! the carrier counts segments (Twilio), requests otherwise. The account's rate adapts: a
+//! throttled answer pauses the account and halves its rate, which then climbs back (AIMD).
+//!
+//! One instance at a time sends for an account (see `pipeline::lanes`), so these in-memory
+//! buckets are the global truth for that account.
+
+mod adaptive;
+mod bucket;
+mod daily_cap;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+
+pub use adaptive::Aimd;
+pub use bucket::{Bucket, MAX_JITTER};
+pub use daily_cap::DailyCapCounter;
+
+use crate::bus::Lane;
+use crate::config::{CarrierProfile, LimitUnit};
+use crate::telemetry::metrics as m;
+
+/// The burst a sender number gets: its limits come as a rate only.
+const SENDER_BURST: u32 = 1;
+
+/// Proof that a send may go; tells a later throttled answer which back-off episode it is in.
+#[derive(Debug, Clone, Copy)]
+pub struct Grant {
+    epoch: u64,
+}
+
+/// What the throttle decided for one send.
+#[derive(Debug)]
+pub enum Admission {
+    Granted(Grant),
+    /// Today's cap is used up; try again at `until`.
+    Capped {
+        until: DateTime<Utc>,
+    },
+}
+
+/// One carrier account's limits; cheap to clone, shared by the account's two lanes.
+#[derive(Clone)]
+pub struct Throttle {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    carrier: String,
+    unit: LimitUnit,
+    account: Bucket,
+    burst: AtomicU32,
+    senders: RwLock<HashMap<String, (f64, Bucket)>>,
+    aimd: Mutex<Aimd>,
+    cap: Option<DailyCapCounter>,
+}
+
+impl Throttle {
+    /// The profile's account limit, sender limits and daily cap.
+    pub fn for_profile(profile: &CarrierProfile) -> Self {
+        let limits = &profile.limits;
+        let cap = limits.daily_cap.as_ref().map(|cap| {
+            // The zone was checked when the profile loaded.
+            let zone = cap.time_zone.parse().unwrap_or(chrono_tz::UTC);
+            DailyCapCounter::new(cap.limit, zone)
+        });
+        let throttle = Self::build(
+            &profile.name,
+            limits.rate_per_second,
+            limits.burst,
+            limits.unit,
+            cap,
+        );
+        throttle.set_sender_limits(
+            profile
+                .senders
+                .iter()
+                .filter_map(|s| Some((s.number.clone(), s.rate_per_second?))),
+        );
+        throttle
+    }
+
+    /// An account bucket of `rate` units per second and `burst` extra, with no sender limits.
+    pub fn new(carrier: &str, rate: f64, burst: u32, unit: LimitUnit) -> Self {
+        Self::build(carrier, rate, burst, unit, None)
+    }
+
+    fn build(
+        carrier: &str,
+        rate: f64,
+        burst: u32,
+        unit: LimitUnit,
+        cap: Option<DailyCapCounter>,
+    ) -> Self {
+        let throttle = Self {
+            inner: Arc::new(Inner {
+                carrier: carrier.to_string(),
+                unit,
+                account: Bucket::new(rate, burst),
+                burst: AtomicU32::new(burst),
+                senders: RwLock::default(),
+                aimd: Mutex::new(Aimd::new(rate, Instant::now())),
+                cap,
+            }),
+        };
+        throttle.publish_gauges();
+        throttle
+    }
+
+    /// The carrier profile this throttle limits.
+    pub fn carrier(&self) -> &str {
+        &self.inner.carrier
+    }
+
+    /// The tokens a message of `segments` segments costs here.
+    pub fn units(&self, segments: u32) -> u32 {
+        match self.inner.unit {
+            LimitUnit::Requests => 1,
+            LimitUnit::Segments => segments.max(1),
+        }
+    }
+
+    /// Waits until a message of `segments` segments may go from `sender` on `lane`.
+    pub async fn acquire(&self, segments: u32, lane: Lane, sender: &str) -> Admission {
+        let units = self.units(segments);
+        self.tick();
+        loop {
+            let paused = self.aimd().paused_until(Instant::now());
+            match paused {
+                Some(until) => tokio::time::sleep_until(until.into()).await,
+                None => break,
+            }
+        }
+        if let Some(cap) = &self.inner.cap {
+            if let Err(until) = cap.try_take(u64::from(units), Utc::now()) {
+                return Admission::Capped { until };
+            }
+        }
+        let sender_bucket = self
+            .inner
+            .senders
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(sender)
+            .map(|(_, bucket)| bucket.clone());
+        if let Some(bucket) = sender_bucket {
+            bucket.acquire(units, lane).await;
+        }
+        self.inner.account.acquire(units, lane).await;
+        Admission::Granted(Grant {
+            epoch: self.aimd().epoch(),
+        })
+    }
+
+    /// The carrier answered "too fast" to a send granted by `grant`: pause and slow down.
+    pub fn throttled(&self, grant: Grant, hint: Option<Duration>) {
+        let back_off = self.aimd().throttled(grant.epoch, hint, Instant::now());
+        if let Some(back_off) = back_off {
+            tracing::warn!(
+                carrier = %self.inner.carrier,
+                rate = back_off.rate,
+                pause_ms = back_off.pause.as_millis() as u64,
+                "the carrier is throttling us: pausing and lowering the rate"
+            );
+            metrics::counter!(m::CARRIER_BACKOFFS_TOTAL, "carrier" => self.inner.carrier.clone())
+                .increment(1);
+            self.apply_rate(back_off.rate);
+        }
+    }
+
+    /// A send went through: the next back-off starts from the base pause.
+    pub fn succeeded(&self) {
+        self.aimd().succeeded();
+    }
+
+    /// Applies the additive increase when it is due; cheap, called before every send.
+    pub fn tick(&self) {
+        let raised = self.aimd().tick(Instant::now());
+        if let Some(rate) = raised {
+            self.apply_rate(rate);
+        }
+    }
+
+    /// New configured limits (from `floodgate limits set`), in force at once.
+    pub fn set_limits(&self, rate: f64, burst: u32) {
+        let (configured, current) = {
+            let aimd = self.aimd();
+            (aimd.configured(), aimd.current())
+        };
+        let old_burst = self.inner.burst.swap(burst, Relaxed);
+        if configured == rate && old_burst == burst {
+            return;
+        }
+        tracing::info!(carrier = %self.inner.carrier, rate, burst, "carrier limits changed");
+        let current_after = self.aimd().set_configured(rate, Instant::now());
+        if current_after != current || old_burst != burst {
+            self.inner.account.set(current_after, burst);
+        }
+        self.publish_gauges();
+    }
+
+    /// The per-sender limits (number → units per second); unchanged ones keep their state.
+    pub fn set_sender_limits(&self, limits: impl IntoIterator<Item = (String, f64)>) {
+        let mut senders = self
+            .inner
+            .senders
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        let mut next = HashMap::new();
+        for (number, rate) in limits {
+            let bucket = match senders.remove(&number) {
+                Some((old, bucket)) if old == rate => bucket,
+                _ => Bucket::new(rate, SENDER_BURST),
+            };
+            next.insert(number, (rate, bucket));
+        }
+        *senders = next;
+    }
+
+    /// The daily cap, when the profile has one.
+    pub fn daily_cap(&self) -> Option<&DailyCapCounter> {
+        self.inner.cap.as_ref()
+    }
+
+    /// (configured, current) account rate in units per second.
+    pub fn rates(&self) -> (f64, f64) {
+        let aimd = self.aimd();
+        (aimd.configured(), aimd.current())
+    }
+
+    fn apply_rate(&self, rate: f64) {
+        self.inner.account.set(rate, self.inner.burst.load(Relaxed));
+        self.publish_gauges();
+    }
+
+    fn publish_gauges(&self) {
+        let (configured, current) = self.rates();
+        let carrier = self.inner.carrier.clone();
+        metrics::gauge!(m::CARRIER_LIMIT_CONFIGURED, "carrier" => carrier.clone()).set(configured);
+        metrics::gauge!(m::CARRIER_LIMIT_CURRENT, "carrier" => carrier).set(current);
+    }
+
+    fn aimd(&self) -> std::sync::MutexGuard<'_, Aimd> {
+        self.inner.aimd.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,88 @@
+use std::time::{Duration, Instant};
+
+use super::*;
+
+#[tokio::test]
+async fn a_send_waits_for_its_sender_and_its_account() {
+    let throttle = Throttle::new("test", 1000.0, 5, LimitUnit::Requests);
+    throttle.set_sender_limits([("+14155550100".to_string(), 10.0)]);
+    let started = Instant::now();
+    for _ in 0..4 {
+        let admission = throttle.acquire(1, Lane::Broadcast, "+14155550100").await;
+        assert!(matches!(admission, Admission::Granted(_)));
+    }
+    // The sender allows 10/s from empty: four grants take about 300-400 ms, not 4 ms.
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        started.elapsed()
+    );
+    let other = Instant::now();
+    for _ in 0..4 {
+        throttle.acquire(1, Lane::Broadcast, "+14155550199").await;
+    }
+    assert!(
+        other.elapsed() < Duration::from_millis(250),
+        "a number without its own limit only waits for the account: {:?}",
+        other.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn segments_count_where_the_carrier_counts_them() {
+    let twilio = Throttle::new("twilio", 10.0, 1, LimitUnit::Segments);
+    let telnyx = Throttle::new("telnyx", 10.0, 1, LimitUnit::Requests);
+    assert_eq!(twilio.units(3), 3);
+    assert_eq!(telnyx.units(3), 1);
+    assert_eq!(twilio.units(0), 1);
+}
+
+#[tokio::test]
+async fn a_used_up_daily_cap_says_when_it_resets() {
+    let mut throttle = Throttle::new("capped", 1000.0, 5, LimitUnit::Requests);
+    Arc::get_mut(&mut throttle.inner).unwrap().cap =
+        Some(DailyCapCounter::new(2, chrono_tz::America::Los_Angeles));
+    for _ in 0..2 {
+        let admission = throttle.acquire(1, Lane::Broadcast, "+1").await;
+        assert!(matches!(admission, Admission::Granted(_)));
+    }
+    match throttle.acquire(1, Lane::Broadcast, "+1").await {
+        Admission::Capped { until } => assert!(until > Utc::now()),
+        other => panic!("expected the cap, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_throttled_answer_pauses_and_halves_the_rate() {
+    let throttle = Throttle::new("storm", 100.0, 5, LimitUnit::Requests);
+    let Admission::Granted(grant) = throttle.acquire(1, Lane::Broadcast, "+1").await else {
+        panic!("granted")
+    };
+    throttle.throttled(grant, Some(Duration::from_millis(300)));
+    throttle.throttled(grant, Some(Duration::from_millis(300))); // same episode: ignored
+    assert_eq!(throttle.rates(), (100.0, 50.0));
+    let started = Instant::now();
+    throttle.acquire(1, Lane::Broadcast, "+1").await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(280),
+        "the pause holds sends: {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn new_limits_apply_at_once() {
+    let throttle = Throttle::new("live", 100.0, 5, LimitUnit::Requests);
+    throttle.set_limits(20.0, 2);
+    assert_eq!(throttle.rates(), (20.0, 20.0));
+    throttle.acquire(1, Lane::Broadcast, "+1").await;
+    let started = Instant::now();
+    for _ in 0..3 {
+        throttle.acquire(1, Lane::Broadcast, "+1").await;
+    }
+    assert!(
+        started.elapsed() >= Duration::from_millis(120),
+        "20/s spaces grants by 50 ms: {:?}",
+        started.elapsed()
+    );
+}
