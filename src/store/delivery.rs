@@ -184,10 +184,13 @@ impl Store {
             .transpose()
     }
 
-    /// Releases every `sending` claim at once; only for a single embedded instance starting up.
+    /// Releases every `sending` claim and carrier lease at once; only for a single embedded
+    /// instance starting up.
     pub async fn release_all_claims(&self) -> Result<u64, StoreError> {
         let sql = "UPDATE messages SET claimed_until_ms = 0 WHERE status = 'sending'";
         let n = with_pool!(self, pool => sqlx::query(sql).execute(pool).await.map(|r| r.rows_affected()))?;
+        // The previous run's carrier leases too: no other instance can share this store.
+        with_pool!(self, pool => sqlx::query("DELETE FROM carrier_leases").execute(pool).await.map(|r| r.rows_affected()))?;
         Ok(n)
     }
 }

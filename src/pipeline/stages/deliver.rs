@@ -9,7 +9,7 @@ use bytes::Bytes;
 use chrono::Utc;
 use futures::future::join_all;
 use prost::Message as _;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::deliver_metrics::DeliverMetrics;
 use super::{decode, retry};
@@ -27,7 +27,8 @@ const MAX_THROTTLED_ROUNDS: u32 = 8;
 
 /// What the throttle and the last look decided for one message.
 enum Admitted {
-    Go(Grant),
+    /// Send now, holding one of the carrier's request slots.
+    Go(Grant, OwnedSemaphorePermit),
     /// The message needs no send (the member opted out); its result is recorded.
     Settled,
     Capped {
@@ -172,11 +173,10 @@ impl DeliverStage {
                 )
                 .await;
         };
-        let _slot = self.in_flight.acquire().await.map_err(|e| e.to_string())?;
         let mut throttled_rounds = 0;
         loop {
-            let grant = match self.admit(message, body, from.as_str()).await? {
-                Admitted::Go(grant) => grant,
+            let (grant, _slot) = match self.admit(message, body, from.as_str()).await? {
+                Admitted::Go(grant, slot) => (grant, slot),
                 Admitted::Settled => return Ok(()),
                 Admitted::Capped { until } => return self.defer_until(message, queue, until).await,
             };
@@ -212,8 +212,9 @@ impl DeliverStage {
         }
     }
 
-    /// Daily cap, tokens, and the last look before the carrier call (a STOP that is durable
-    /// by now wins). A look that took too long re-paces, so late sends cannot bunch up.
+    /// Daily cap, tokens, a request slot, and the last look before the carrier call (a STOP
+    /// that is durable by now wins). A look that took too long re-paces, so late sends cannot
+    /// bunch up at the carrier.
     async fn admit(
         &self,
         message: &Claimed,
@@ -221,7 +222,9 @@ impl DeliverStage {
         from: &str,
     ) -> Result<Admitted, String> {
         let mut attempt = 0;
+        let mut slot_kept: Option<OwnedSemaphorePermit> = None;
         loop {
+            let mut slot = slot_kept.take();
             let waited = std::time::Instant::now();
             let grant = match self
                 .throttle
@@ -235,30 +238,46 @@ impl DeliverStage {
                 .throttle_wait
                 .record(waited.elapsed().as_secs_f64());
             let granted = std::time::Instant::now();
-            if let Some(member_id) = message.member_id {
-                if !self
-                    .store
-                    .is_subscribed(member_id)
+            // The request slot comes after the token: a send waiting for a token must not hold
+            // a slot a reply needs, and a slot wait that took long re-paces like a slow check.
+            let slot = match slot.take() {
+                Some(slot) => slot,
+                None => self
+                    .in_flight
+                    .clone()
+                    .acquire_owned()
                     .await
-                    .map_err(|e| e.to_string())?
-                {
-                    self.count("skipped_opted_out");
-                    self.record(
-                        message.id,
-                        MessageStatus::Cancelled,
-                        None,
-                        Some("opted_out".into()),
-                    )
-                    .await?;
-                    return Ok(Admitted::Settled);
-                }
+                    .map_err(|e| e.to_string())?,
+            };
+            if !self.still_wanted(message).await? {
+                self.count("skipped_opted_out");
+                self.record(
+                    message.id,
+                    MessageStatus::Cancelled,
+                    None,
+                    Some("opted_out".into()),
+                )
+                .await?;
+                return Ok(Admitted::Settled);
             }
             if granted.elapsed() <= MAX_JITTER || attempt == REPACE_LIMIT {
-                return Ok(Admitted::Go(grant));
+                return Ok(Admitted::Go(grant, slot));
             }
+            slot_kept = Some(slot);
             attempt += 1;
             self.count("repaced");
         }
+    }
+
+    /// The last look: a broadcast message goes only to a member still subscribed; a keyword
+    /// reply follows [`Store::reply_still_wanted`].
+    async fn still_wanted(&self, message: &Claimed) -> Result<bool, String> {
+        let wanted = match (self.lane, message.member_id) {
+            (Lane::Transactional, _) => self.store.reply_still_wanted(message.id).await,
+            (Lane::Broadcast, Some(member_id)) => self.store.is_subscribed(member_id).await,
+            (Lane::Broadcast, None) => Ok(true),
+        };
+        wanted.map_err(|e| e.to_string())
     }
 
     /// Records what the carrier said about a message that was not throttled.

@@ -7,7 +7,7 @@ use floodgate::config::PipelineConfig;
 use floodgate::domain::{MemberStatus, PhoneNumber};
 use floodgate::sandbox::{Sandbox, SandboxConfig};
 
-use super::checks::{assert_each_member_served_once, wait_until_settled};
+use crate::support::settle::{assert_each_member_served_once, wait_until_settled};
 use crate::support::{exclusive_broker, fresh_postgres_url, fresh_vhost, rabbitmqctl};
 
 const MEMBERS: u32 = 1_500;

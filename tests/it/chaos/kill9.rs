@@ -3,17 +3,13 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use floodgate::bus::{Bus, EmbeddedBus, EmbeddedConfig, QueueName, RabbitBus, RabbitConfig};
-use floodgate::domain::{MessageBody, MessageStatus, PhoneNumber};
-use floodgate::events::v1;
-use floodgate::pipeline::Ingest;
-use floodgate::store::{CreateBroadcast, NewBroadcast, NewCommunity, SenderKind, Store};
+use floodgate::domain::MessageStatus;
+use floodgate::store::Store;
 use floodgate_sim::{Account, Latency, SimConfig, Unit};
-use prost::Message as _;
 
-use super::checks::{assert_each_member_served_once, wait_until_settled};
-use super::engine::{ACCOUNT_SID, AUTH_TOKEN, Engine, EngineSpec, quick_pipeline_file};
+use crate::support::engine::{ACCOUNT_SID, AUTH_TOKEN, Engine, EngineSpec, quick_pipeline_file};
+use crate::support::settle::{assert_each_member_served_once, wait_until_settled};
+use crate::support::world::World;
 use crate::support::{fresh_postgres_url, fresh_sqlite_url, fresh_vhost, shared_broker};
 
 const MEMBERS: u32 = 1_500;
@@ -81,75 +77,11 @@ async fn kill_9_mid_broadcast_loses_nothing(backend: Backend) {
     .await;
 
     // The child has migrated (it is ready); seed beside it through the same store.
-    let store = Store::connect(&database_url).await.expect("connect store");
-    store.migrate().await.expect("migrate (no-op)");
-    let community = store
-        .create_community(&NewCommunity::new("Chaos"))
-        .await
-        .unwrap();
-    store
-        .add_sender_number(
-            community.id,
-            "sim",
-            &PhoneNumber::parse("+14155550100").unwrap(),
-            SenderKind::LongCode,
-            None,
-        )
-        .await
-        .unwrap();
-    let members: Vec<PhoneNumber> = (0..MEMBERS).map(PhoneNumber::example).collect();
-    store
-        .import_members(community.id, &members, chrono::Utc::now())
-        .await
-        .unwrap();
-    let body = MessageBody::parse("Chaos drill: this text must arrive exactly once.").unwrap();
-    let broadcast = match store
-        .create_broadcast(&NewBroadcast {
-            community_id: community.id,
-            body: &body,
-            idempotency_key: None,
-            request_hash: None,
-            send_at_ms: chrono::Utc::now().timestamp_millis(),
-            recipients: i64::from(MEMBERS),
-        })
-        .await
-        .unwrap()
-    {
-        CreateBroadcast::Created(b) | CreateBroadcast::Existing(b) => b,
-    };
-    // Enqueue the fan-out exactly as `POST /v1/broadcasts` does.
-    let bus = match &amqp_url {
-        None => Bus::Embedded(EmbeddedBus::new(store.clone(), EmbeddedConfig::default())),
-        Some(url) => {
-            let bus = Bus::Rabbit(
-                RabbitBus::connect(RabbitConfig {
-                    url: url.clone(),
-                    retry: Default::default(),
-                    publish_timeout: Duration::from_secs(5),
-                })
-                .await
-                .expect("connect to RabbitMQ"),
-            );
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while !bus.is_ready() {
-                assert!(Instant::now() < deadline, "test publisher never connected");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            bus
-        }
-    };
-    Ingest::new(bus.clone(), store.clone())
-        .accept(
-            &QueueName::fanout(),
-            Bytes::from(
-                v1::FanOutBroadcast {
-                    broadcast_id: broadcast.id,
-                }
-                .encode_to_vec(),
-            ),
-        )
-        .await
-        .expect("fan-out accepted");
+    let world = World::seed(&database_url, amqp_url.as_deref(), MEMBERS, None).await;
+    let store = world.store.clone();
+    let broadcast_id = world
+        .broadcast("Chaos drill: this text must arrive exactly once.")
+        .await;
 
     // Mid-broadcast: the carrier has accepted at least 30% of the members.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -157,7 +89,7 @@ async fn kill_9_mid_broadcast_loses_nothing(backend: Backend) {
         assert!(
             Instant::now() < deadline,
             "the broadcast never reached 30%: {:?}",
-            store.message_counts(broadcast.id).await
+            store.message_counts(broadcast_id).await
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -166,8 +98,8 @@ async fn kill_9_mid_broadcast_loses_nothing(backend: Backend) {
     // Requests the dead process already wrote to its socket may still be read by the
     // simulator: let them land before taking its snapshot (nothing new can arrive).
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let at_kill = store.message_counts(broadcast.id).await.unwrap();
-    let sending = sending_rows(&store, broadcast.id).await;
+    let at_kill = store.message_counts(broadcast_id).await.unwrap();
+    let sending = sending_rows(&store, broadcast_id).await;
     let accepted_before: HashSet<String> = sim
         .requests()
         .into_iter()
@@ -188,8 +120,8 @@ async fn kill_9_mid_broadcast_loses_nothing(backend: Backend) {
     );
 
     engine.restart().await;
-    let counts = wait_until_settled(&store, broadcast.id, Duration::from_secs(90)).await;
-    assert_each_member_served_once(&store, &sim, broadcast.id, MEMBERS).await;
+    let counts = wait_until_settled(&store, broadcast_id, Duration::from_secs(90)).await;
+    assert_each_member_served_once(&store, &sim, broadcast_id, MEMBERS).await;
 
     let report = sim.report();
     eprintln!(

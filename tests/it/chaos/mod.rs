@@ -2,6 +2,4 @@
 //! The guarantees checked are DESIGN.md's "Guarantees, stated so they can be tested".
 
 mod broker_restart;
-mod checks;
-mod engine;
 mod kill9;

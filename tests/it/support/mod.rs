@@ -5,8 +5,11 @@
 mod app;
 mod broker;
 mod carriers;
+pub mod engine;
 mod leaders;
 mod services;
+pub mod settle;
+pub mod world;
 
 pub use app::{TestApp, spawn_app, spawn_app_opts, spawn_app_with, test_settings};
 pub use broker::{exclusive_broker, fresh_vhost, rabbitmqctl, shared_broker};

@@ -57,6 +57,7 @@ pub fn quick_pipeline_file(dir: &Path) -> PathBuf {
          # Recovery after a kill is driven by leases on PostgreSQL/RabbitMQ: keep them short.\n\
          claim_lease_ms = 3000\n\
          embedded_lease_ms = 3000\n\
+         carrier_lease_ms = 2000\n\
          retry_base_ms = 100\n\
          retry_max_ms = 2000\n",
     )
