@@ -185,10 +185,10 @@ impl Store {
         let row: Option<(Option<String>, Option<String>)> = with_pool!(self, pool => sqlx::query_as(sql).bind(message_id).fetch_optional(pool).await)?;
         match row {
             None => Ok(false),
-            Some((Some(keyword), status)) if keyword == "opt_in" => match status {
-                Some(s) => Ok(member_status(&s)? == MemberStatus::Subscribed),
-                None => Ok(false),
-            },
+            Some((Some(keyword), Some(status))) if keyword == "opt_in" => {
+                Ok(member_status(&status)? == MemberStatus::Subscribed)
+            }
+            Some((Some(keyword), None)) if keyword == "opt_in" => Ok(false),
             Some(_) => Ok(true),
         }
     }
