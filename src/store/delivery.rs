@@ -18,6 +18,20 @@ pub struct Claimed {
     pub body: String,
     /// Including this one.
     pub attempts: i32,
+    /// The claim's lease end: it tells this claim from a later one ([`Store::send_check`]).
+    pub claimed_until_ms: i64,
+}
+
+/// What the last look before a carrier call found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendCheck {
+    /// Still ours and still wanted: send.
+    Go,
+    /// A broadcast member who opted out, or a welcome overtaken by a STOP: do not send.
+    OptedOut,
+    /// Our claim ran out and another worker claimed the message (or it has a result already):
+    /// leave it to them.
+    NotOurs,
 }
 
 /// The result of claiming a chunk of messages.
@@ -109,6 +123,7 @@ impl Store {
                         .body
                         .ok_or_else(|| StoreError::Corrupt(format!("message {id} has no body")))?,
                     attempts: row.attempts,
+                    claimed_until_ms: lease_until_ms,
                 });
             }
         }
@@ -206,5 +221,39 @@ impl Store {
         let sql = "SELECT id FROM broadcasts WHERE status = 'scheduled' AND send_at_ms < $1 ORDER BY send_at_ms LIMIT $2";
         let ids = with_pool!(self, pool => sqlx::query_scalar(sql).bind(before_ms).bind(limit).fetch_all(pool).await)?;
         Ok(ids)
+    }
+
+    /// The last look before sending a message claimed until `claimed_until_ms`: is the claim
+    /// still ours, and is the message still wanted? A broadcast message needs a subscribed
+    /// member; a welcome too (a STOP since wins); a stop confirmation or help reply always goes,
+    /// since the member asked for it.
+    pub async fn send_check(
+        &self,
+        message_id: i64,
+        claimed_until_ms: i64,
+    ) -> Result<SendCheck, StoreError> {
+        let sql = "SELECT m.status, m.claimed_until_ms, m.broadcast_id, mem.status, i.keyword \
+                   FROM messages m \
+                   LEFT JOIN members mem ON mem.id = m.member_id \
+                   LEFT JOIN inbound_messages i ON i.id = m.reply_to_inbound_id WHERE m.id = $1";
+        type Row = (String, i64, Option<i64>, Option<String>, Option<String>);
+        let row: Option<Row> = with_pool!(self, pool => sqlx::query_as(sql).bind(message_id).fetch_optional(pool).await)?;
+        let Some((status, until, broadcast_id, member_status, keyword)) = row else {
+            return Ok(SendCheck::NotOurs);
+        };
+        if status != "sending" || until != claimed_until_ms {
+            return Ok(SendCheck::NotOurs);
+        }
+        let needs_subscription = broadcast_id.is_some() || keyword.as_deref() == Some("opt_in");
+        let subscribed = match member_status {
+            Some(s) => super::decode::member_status(&s)? == crate::domain::MemberStatus::Subscribed,
+            // No member row to check (not made by the fan-out or the keyword path): send.
+            None => true,
+        };
+        Ok(if !needs_subscription || subscribed {
+            SendCheck::Go
+        } else {
+            SendCheck::OptedOut
+        })
     }
 }

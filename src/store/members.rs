@@ -175,24 +175,6 @@ impl Store {
         }
     }
 
-    /// Whether a queued keyword reply should still go: a welcome only while the member is
-    /// still subscribed (a STOP since then wins); a stop confirmation or a help reply always,
-    /// since the member asked for it.
-    pub async fn reply_still_wanted(&self, message_id: i64) -> Result<bool, StoreError> {
-        let sql = "SELECT i.keyword, mem.status FROM messages m \
-                   LEFT JOIN inbound_messages i ON i.id = m.reply_to_inbound_id \
-                   LEFT JOIN members mem ON mem.id = m.member_id WHERE m.id = $1";
-        let row: Option<(Option<String>, Option<String>)> = with_pool!(self, pool => sqlx::query_as(sql).bind(message_id).fetch_optional(pool).await)?;
-        match row {
-            None => Ok(false),
-            Some((Some(keyword), Some(status))) if keyword == "opt_in" => {
-                Ok(member_status(&status)? == MemberStatus::Subscribed)
-            }
-            Some((Some(keyword), None)) if keyword == "opt_in" => Ok(false),
-            Some(_) => Ok(true),
-        }
-    }
-
     async fn changed_or_current(
         &self,
         changed: Option<MemberRow>,

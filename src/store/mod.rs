@@ -60,7 +60,7 @@ pub use carrier_control::LimitOverride;
 pub use communities::{
     Community, DEFAULT_HELP_REPLY, DEFAULT_STOP_REPLY, DEFAULT_WELCOME_REPLY, NewCommunity,
 };
-pub use delivery::{ClaimOutcome, Claimed, SendRecord};
+pub use delivery::{ClaimOutcome, Claimed, SendCheck, SendRecord};
 pub use error::StoreError;
 pub use inbound::{Inbound, InsertInbound, NewInbound};
 pub use keywords::{InboundAction, InboundApplied, MembershipChange};

@@ -41,7 +41,9 @@ pub const INBOUND_DUPLICATES_TOTAL: &str = "floodgate_inbound_duplicates_total";
 pub const RECEIPTS_TOTAL: &str = "floodgate_receipts_total";
 /// Message rows created by fan-out.
 pub const FANOUT_MESSAGES_TOTAL: &str = "floodgate_fanout_messages_total";
-/// Send attempts by outcome. Labels: `carrier`, `outcome` (sent|failed|opted_out|retry|throttled|skipped_opted_out).
+/// Send attempts by outcome. Labels: `carrier`, `outcome` (sent|failed|opted_out|retry|throttled|
+/// skipped_opted_out|repaced|capped: daily cap reached|parked: sender saturated, back later|
+/// claim_lost: the claim ran out while waiting and another worker took the message).
 pub const CARRIER_SENDS_TOTAL: &str = "floodgate_carrier_sends_total";
 /// Carrier API request latency, seconds. Labels: `carrier`.
 pub const CARRIER_REQUEST_DURATION_SECONDS: &str = "floodgate_carrier_request_duration_seconds";

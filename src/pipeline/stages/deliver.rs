@@ -18,10 +18,12 @@ use crate::carriers::{CarrierClient, OutboundSms, SendOutcome};
 use crate::domain::{MessageBody, MessageStatus};
 use crate::events::v1;
 use crate::pipeline::{Admission, Batcher, Grant, MAX_JITTER, Processor, Throttle};
-use crate::store::{Claimed, JoinedVia, SendRecord, Store};
+use crate::store::{Claimed, JoinedVia, SendCheck, SendRecord, Store};
 
 /// Re-paces after a slow subscription check at most this often, then sends anyway.
 const REPACE_LIMIT: u32 = 3;
+/// A limited sender with this much work already waiting gets no more until it drains.
+const SENDER_BACKLOG: Duration = Duration::from_secs(2);
 /// Throttled answers one message waits through in place before it goes to the delay queue.
 const MAX_THROTTLED_ROUNDS: u32 = 8;
 
@@ -98,7 +100,19 @@ impl Processor for DeliverStage {
                 .entry(m.body.as_str())
                 .or_insert_with(|| MessageBody::parse(&m.body).ok());
         }
-        let results = join_all(claim.claimed.iter().map(|m| {
+        // A number with its own limit that already has more waiting than it sends in
+        // SENDER_BACKLOG does not hold a processing slot for more: its messages come back later,
+        // and other senders' broadcasts on this account go meanwhile.
+        let (ready, parked): (Vec<&Claimed>, Vec<&Claimed>) = claim.claimed.iter().partition(|m| {
+            m.from
+                .as_ref()
+                .and_then(|from| self.throttle.sender_backlog(from.as_str()))
+                .is_none_or(|backlog| backlog <= SENDER_BACKLOG)
+        });
+        if let Err(e) = self.park(&parked, &delivery.queue).await {
+            return retry(e);
+        }
+        let results = join_all(ready.into_iter().map(|m| {
             let body = bodies.get(m.body.as_str()).and_then(Option::as_ref);
             self.send_one(m, body, &delivery.queue)
         }))
@@ -118,9 +132,19 @@ impl DeliverStage {
         attempt: u32,
         delay: Duration,
     ) -> Result<(), crate::bus::BusError> {
+        self.requeue_many(queue, vec![id], attempt, delay).await
+    }
+
+    async fn requeue_many(
+        &self,
+        queue: &QueueName,
+        message_ids: Vec<i64>,
+        attempt: u32,
+        delay: Duration,
+    ) -> Result<(), crate::bus::BusError> {
         let work = v1::DeliverMessages {
             carrier: self.carrier.clone(),
-            message_ids: vec![id],
+            message_ids,
         };
         self.bus
             .publish_delayed(queue, Bytes::from(work.encode_to_vec()), attempt, delay)
@@ -142,6 +166,30 @@ impl DeliverStage {
         };
         self.records
             .submit((), record)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Puts back messages whose sender is saturated, for when its backlog will have gone.
+    async fn park(&self, parked: &[&Claimed], queue: &QueueName) -> Result<(), String> {
+        let Some(first) = parked.first() else {
+            return Ok(());
+        };
+        let backlog = first
+            .from
+            .as_ref()
+            .and_then(|from| self.throttle.sender_backlog(from.as_str()))
+            .unwrap_or(SENDER_BACKLOG);
+        for m in parked {
+            self.store
+                .defer_message(m.id, None)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        self.count_n("parked", parked.len() as u64);
+        let ids = parked.iter().map(|m| m.id).collect();
+        let delay = backlog.clamp(SENDER_BACKLOG, self.retry.max_delay);
+        self.requeue_many(queue, ids, 1, delay)
             .await
             .map_err(|e| e.to_string())
     }
@@ -249,16 +297,29 @@ impl DeliverStage {
                     .await
                     .map_err(|e| e.to_string())?,
             };
-            if !self.still_wanted(message).await? {
-                self.count("skipped_opted_out");
-                self.record(
-                    message.id,
-                    MessageStatus::Cancelled,
-                    None,
-                    Some("opted_out".into()),
-                )
-                .await?;
-                return Ok(Admitted::Settled);
+            let check = self
+                .store
+                .send_check(message.id, message.claimed_until_ms)
+                .await
+                .map_err(|e| e.to_string())?;
+            match check {
+                SendCheck::Go => {}
+                SendCheck::OptedOut => {
+                    self.count("skipped_opted_out");
+                    self.record(
+                        message.id,
+                        MessageStatus::Cancelled,
+                        None,
+                        Some("opted_out".into()),
+                    )
+                    .await?;
+                    return Ok(Admitted::Settled);
+                }
+                SendCheck::NotOurs => {
+                    // Our claim ran out while we waited and another worker holds the message.
+                    self.count("claim_lost");
+                    return Ok(Admitted::Settled);
+                }
             }
             if granted.elapsed() <= MAX_JITTER || attempt == REPACE_LIMIT {
                 return Ok(Admitted::Go(grant, slot));
@@ -267,17 +328,6 @@ impl DeliverStage {
             attempt += 1;
             self.count("repaced");
         }
-    }
-
-    /// The last look: a broadcast message goes only to a member still subscribed; a keyword
-    /// reply follows [`Store::reply_still_wanted`].
-    async fn still_wanted(&self, message: &Claimed) -> Result<bool, String> {
-        let wanted = match (self.lane, message.member_id) {
-            (Lane::Transactional, _) => self.store.reply_still_wanted(message.id).await,
-            (Lane::Broadcast, Some(member_id)) => self.store.is_subscribed(member_id).await,
-            (Lane::Broadcast, None) => Ok(true),
-        };
-        wanted.map_err(|e| e.to_string())
     }
 
     /// Records what the carrier said about a message that was not throttled.
@@ -395,5 +445,9 @@ impl DeliverStage {
 
     fn count(&self, outcome: &'static str) {
         self.metrics.count(outcome);
+    }
+
+    fn count_n(&self, outcome: &'static str, n: u64) {
+        self.metrics.count_n(outcome, n);
     }
 }

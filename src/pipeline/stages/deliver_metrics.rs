@@ -7,7 +7,7 @@ use crate::telemetry::metrics::{
 };
 
 /// Every outcome label of `floodgate_carrier_sends_total`.
-const OUTCOMES: [&str; 7] = [
+const OUTCOMES: [&str; 10] = [
     "sent",
     "failed",
     "opted_out",
@@ -15,6 +15,9 @@ const OUTCOMES: [&str; 7] = [
     "throttled",
     "skipped_opted_out",
     "repaced",
+    "capped",
+    "parked",
+    "claim_lost",
 ];
 
 /// Handles for one carrier; recording through them allocates nothing.
@@ -40,8 +43,14 @@ impl DeliverMetrics {
 
     /// Counts one send attempt by outcome (one of [`OUTCOMES`]).
     pub fn count(&self, outcome: &'static str) {
+        self.count_n(outcome, 1);
+    }
+
+    /// Counts `n` sends with one outcome.
+    pub fn count_n(&self, outcome: &'static str, n: u64) {
+        debug_assert!(OUTCOMES.contains(&outcome), "unknown outcome {outcome}");
         if let Some(i) = OUTCOMES.iter().position(|o| *o == outcome) {
-            self.sends[i].increment(1);
+            self.sends[i].increment(n);
         }
     }
 }

@@ -13,7 +13,7 @@ mod bucket;
 mod daily_cap;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -29,6 +29,30 @@ use crate::telemetry::metrics as m;
 
 /// The burst a sender number gets: its limits come as a rate only.
 const SENDER_BURST: u32 = 1;
+
+/// A sender number's own limit, and the units waiting for it right now.
+#[derive(Clone)]
+struct SenderLimit {
+    rate: f64,
+    bucket: Bucket,
+    waiting: Arc<AtomicU64>,
+}
+
+/// Counts units as waiting for a sender until dropped (granted or cancelled).
+struct Waiting<'a>(&'a AtomicU64, u64);
+
+impl<'a> Waiting<'a> {
+    fn count(counter: &'a AtomicU64, units: u64) -> Self {
+        counter.fetch_add(units, Relaxed);
+        Self(counter, units)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(self.1, Relaxed);
+    }
+}
 
 /// Proof that a send may go; tells a later throttled answer which back-off episode it is in.
 #[derive(Debug, Clone, Copy)]
@@ -57,7 +81,7 @@ struct Inner {
     unit: LimitUnit,
     account: Bucket,
     burst: AtomicU32,
-    senders: RwLock<HashMap<String, (f64, Bucket)>>,
+    senders: RwLock<HashMap<String, SenderLimit>>,
     aimd: Mutex<Aimd>,
     cap: Option<DailyCapCounter>,
 }
@@ -149,9 +173,10 @@ impl Throttle {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .get(sender)
-            .map(|(_, bucket)| bucket.clone());
-        if let Some(bucket) = sender_bucket {
-            bucket.acquire(units, lane).await;
+            .cloned();
+        if let Some(limit) = sender_bucket {
+            let _waiting = Waiting::count(&limit.waiting, u64::from(units));
+            limit.bucket.acquire(units, lane).await;
         }
         self.inner.account.acquire(units, lane).await;
         Admission::Granted(Grant {
@@ -215,13 +240,26 @@ impl Throttle {
             .unwrap_or_else(|e| e.into_inner());
         let mut next = HashMap::new();
         for (number, rate) in limits {
-            let bucket = match senders.remove(&number) {
-                Some((old, bucket)) if old == rate => bucket,
-                _ => Bucket::new(rate, SENDER_BURST),
+            let limit = match senders.remove(&number) {
+                Some(old) if old.rate == rate => old,
+                _ => SenderLimit {
+                    rate,
+                    bucket: Bucket::new(rate, SENDER_BURST),
+                    waiting: Arc::default(),
+                },
             };
-            next.insert(number, (rate, bucket));
+            next.insert(number, limit);
         }
         *senders = next;
+    }
+
+    /// How long a new send from `sender` would wait behind those already waiting for the
+    /// number's own limit; `None` when the number has none.
+    pub fn sender_backlog(&self, sender: &str) -> Option<Duration> {
+        let senders = self.inner.senders.read().unwrap_or_else(|e| e.into_inner());
+        let limit = senders.get(sender)?;
+        let waiting = limit.waiting.load(Relaxed) as f64;
+        Some(Duration::from_secs_f64(waiting / limit.rate.max(1e-3)))
     }
 
     /// The daily cap, when the profile has one.

@@ -86,3 +86,29 @@ async fn new_limits_apply_at_once() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_busy_sender_reports_its_backlog() {
+    let throttle = Throttle::new("hol", 1000.0, 5, LimitUnit::Requests);
+    throttle.set_sender_limits([("+14155550100".to_string(), 2.0)]);
+    assert_eq!(throttle.sender_backlog("+14155550199"), None);
+    assert_eq!(
+        throttle.sender_backlog("+14155550100"),
+        Some(Duration::ZERO)
+    );
+    let waiters: Vec<_> = (0..4)
+        .map(|_| {
+            let t = throttle.clone();
+            tokio::spawn(async move { t.acquire(1, Lane::Broadcast, "+14155550100").await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let backlog = throttle.sender_backlog("+14155550100").unwrap();
+    assert!(
+        backlog >= Duration::from_millis(1500),
+        "four sends at 2/s wait about 2 s: {backlog:?}"
+    );
+    for w in waiters {
+        w.abort();
+    }
+}

@@ -6,6 +6,7 @@
 mod instances;
 mod priority;
 mod runtime;
+mod senders;
 
 use std::time::{Duration, Instant};
 

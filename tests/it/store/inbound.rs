@@ -3,7 +3,7 @@
 use floodgate::domain::{MemberStatus, MessageStatus, PhoneNumber};
 use floodgate::store::{
     InboundAction, InboundApplied, InsertInbound, JoinedVia, MembershipChange, NewInbound,
-    NewTransactional, Priority,
+    NewTransactional, Priority, SendCheck,
 };
 
 use super::fixtures::{community, now, phone};
@@ -142,6 +142,74 @@ async fn keyword_transaction_joins_replies_and_dedupes(db: TestDb) {
     assert!(!db.store.is_subscribed(joined.id).await.unwrap());
 }
 
+async fn the_last_look_sends_a_stop_confirmation_but_not_an_overtaken_welcome(db: TestDb) {
+    let (c, number) = community(&db.store, 1).await;
+    let member = phone(7);
+    let keyword = |id, label, membership, reply| InboundAction {
+        inbound: NewInbound {
+            keyword: Some(label),
+            ..text(c, id, &member, &number, "…")
+        },
+        membership,
+        reply: Some(reply),
+        sent_at_ms: 0,
+    };
+    let applied = |a| match a {
+        InboundApplied::Applied {
+            reply_message_id: Some(id),
+            ..
+        } => id,
+        other => panic!("a reply was queued: {other:?}"),
+    };
+    let welcome = applied(
+        db.store
+            .apply_inbound(&keyword(
+                "SM1",
+                "opt_in",
+                MembershipChange::Subscribe,
+                "Welcome!",
+            ))
+            .await
+            .unwrap(),
+    );
+    let stop = applied(
+        db.store
+            .apply_inbound(&keyword(
+                "SM2",
+                "opt_out",
+                MembershipChange::Unsubscribe,
+                "Bye",
+            ))
+            .await
+            .unwrap(),
+    );
+    let help = applied(
+        db.store
+            .apply_inbound(&keyword("SM3", "help", MembershipChange::None, "Help text"))
+            .await
+            .unwrap(),
+    );
+    let now = chrono::Utc::now().timestamp_millis();
+    let until = now + 60_000;
+    let claim = db
+        .store
+        .claim_for_delivery(&[welcome, stop, help], now, until)
+        .await
+        .unwrap();
+    assert_eq!(claim.claimed.len(), 3);
+    assert!(claim.claimed.iter().all(|m| m.claimed_until_ms == until));
+    let check = |id, until| db.store.send_check(id, until);
+    assert_eq!(check(welcome, until).await.unwrap(), SendCheck::OptedOut);
+    assert_eq!(check(stop, until).await.unwrap(), SendCheck::Go);
+    assert_eq!(check(help, until).await.unwrap(), SendCheck::Go);
+    assert_eq!(
+        check(stop, until + 1).await.unwrap(),
+        SendCheck::NotOurs,
+        "another claim's lease"
+    );
+    assert_eq!(check(i64::MAX, until).await.unwrap(), SendCheck::NotOurs);
+}
+
 async fn keyword_transaction_for_strangers(db: TestDb) {
     let (c, number) = community(&db.store, 1).await;
     let stranger = phone(9);
@@ -250,4 +318,5 @@ on_both_backends!(
     inbound_is_deduplicated,
     keyword_transaction_joins_replies_and_dedupes,
     keyword_transaction_for_strangers,
+    the_last_look_sends_a_stop_confirmation_but_not_an_overtaken_welcome,
 );
