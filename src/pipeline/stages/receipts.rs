@@ -1,5 +1,7 @@
 //! Receipts stage: carrier status callbacks move messages forward, never back.
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use chrono::Utc;
 
@@ -58,10 +60,12 @@ impl Processor for ReceiptsStage {
             Ok(AdvanceOutcome::Unknown)
                 if delivery.attempt < self.bus.retry_policy().max_attempts =>
             {
-                // The callback may have beaten our record of the send: look again shortly.
+                // The callback may have beaten our record of the send: look again, waiting at
+                // least 2, 4, 8, 16 s (up to the policy's longest delay), because under load
+                // the record can trail the carrier's answer by seconds.
                 count("early");
                 Outcome::Retry {
-                    hint: None,
+                    hint: Some(Duration::from_secs(1 << delivery.attempt.clamp(1, 4))),
                     reason: format!(
                         "no message with provider id {} yet",
                         cmd.provider_message_id
