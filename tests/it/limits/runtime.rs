@@ -99,8 +99,8 @@ async fn a_limit_set_at_runtime_binds_every_instance_within_seconds() {
         "{slowed} sends in 3 s after the limit became {LOWER}/s"
     );
     assert!(
-        slowed as f64 >= LOWER * 3.0 * 0.6,
-        "only {slowed} sends in 3 s: the lane should still use its lower limit"
+        slowed >= 10,
+        "only {slowed} sends in 3 s: the lane should still send at its lower limit"
     );
 
     let holder = the_holder(&[&engines[0], &engines[1]], Duration::from_secs(10)).await;
