@@ -156,7 +156,11 @@ pub const DEFAULT_TELNYX_SEED: [u8; 32] = [
 /// Credentials by carrier: Twilio `sid` = AccountSid, `auth_token` = Auth Token (also the
 /// callback key); Telnyx `sid` = a name for the report, `auth_token` = the Bearer API key;
 /// Vonage `sid` = `api_key`, `auth_token` = `api_secret`.
+///
+/// As JSON (`--accounts-file`), every field is optional (defaults as [`Account::default`])
+/// and `signing_seed` is 64 hex digits.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Account {
     /// Twilio `AC…` / Telnyx report name / Vonage `api_key`.
     pub sid: String,
@@ -173,22 +177,15 @@ pub struct Account {
     /// Burst per sender number.
     pub sender_burst: f64,
     /// The API this account speaks.
-    #[serde(default)]
     pub carrier: Carrier,
     /// Telnyx: the Ed25519 seed that signs webhooks; give the receiver
     /// [`Account::telnyx_public_key`].
-    #[serde(default = "default_seed")]
+    #[serde(with = "seed_hex")]
     pub signing_seed: [u8; 32],
     /// Vonage: the signature secret for DLRs; empty sends them unsigned.
-    #[serde(default)]
     pub signature_secret: String,
     /// Vonage: the digest chosen "in the dashboard".
-    #[serde(default)]
     pub signature_method: VonageSignatureMethod,
-}
-
-fn default_seed() -> [u8; 32] {
-    DEFAULT_TELNYX_SEED
 }
 
 impl Default for Account {
@@ -245,4 +242,40 @@ pub enum Unit {
     Requests,
     /// One unit per SMS segment of the body.
     Segments,
+}
+
+/// The Telnyx seed as 64 hex digits in JSON, the form people paste keys in.
+mod seed_hex {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
+
+    pub fn serialize<S: Serializer>(seed: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(seed))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+        let text = String::deserialize(d)?;
+        let bytes = hex::decode(text.trim()).map_err(D::Error::custom)?;
+        bytes
+            .try_into()
+            .map_err(|_| D::Error::custom("signing_seed must be 32 bytes (64 hex digits)"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_account_file_entry_needs_only_what_differs() {
+        let json = r#"{"carrier":"telnyx","sid":"t1","auth_token":"KEY","rate":50,
+            "signing_seed":"0101010101010101010101010101010101010101010101010101010101010101"}"#;
+        let account: Account = serde_json::from_str(json).expect("parses");
+        assert_eq!(account.carrier, Carrier::Telnyx);
+        assert_eq!((account.rate, account.unit), (50.0, Unit::Requests));
+        assert_eq!(account.signing_seed, [1; 32]);
+        let round_trip: Account =
+            serde_json::from_value(serde_json::to_value(&account).expect("serialises"))
+                .expect("parses back");
+        assert_eq!(round_trip.signing_seed, [1; 32]);
+    }
 }

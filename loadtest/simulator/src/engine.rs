@@ -295,6 +295,7 @@ impl Core {
             bits,
             account_sid: self.accounts[idx].account.sid.clone(),
             from: req.from.clone().unwrap_or_default(),
+            messaging_service: req.messaging_service,
             to: req.to.clone().unwrap_or_default(),
             body: req.body.clone().unwrap_or_default(),
             segments,

@@ -228,3 +228,73 @@ async fn main() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(args: &[&str]) -> SimConfig {
+        let args = std::iter::once("floodgate-sim").chain(args.iter().copied());
+        Args::try_parse_from(args)
+            .expect("flags parse")
+            .into_config()
+            .expect("a config")
+    }
+
+    #[test]
+    fn every_fault_is_reachable_from_flags() {
+        let c = config(&[
+            "--carrier=vonage",
+            "--account-sid=key",
+            "--signature-method=sha256",
+            "--latency-p50-ms=10",
+            "--latency-p99-ms=50",
+            "--timeout-ratio=0.1",
+            "--timeout-hang-ms=5000",
+            "--storm-start-ms=1000",
+            "--storm-duration-ms=500",
+            "--storm-ratio=0.5",
+        ]);
+        let account = &c.accounts[0];
+        assert_eq!(account.carrier, Carrier::Vonage);
+        assert_eq!(account.signature_method, VonageSignatureMethod::Sha256);
+        assert_eq!(
+            c.latency,
+            Latency::LogNormal {
+                p50: Duration::from_millis(10),
+                p99: Duration::from_millis(50)
+            }
+        );
+        assert_eq!(
+            (c.timeouts.ratio, c.timeouts.hang),
+            (0.1, Duration::from_secs(5))
+        );
+        let storm = c.storm.expect("a storm");
+        assert_eq!(storm.start, Duration::from_secs(1));
+        assert_eq!(
+            (storm.duration, storm.ratio),
+            (Duration::from_millis(500), 0.5)
+        );
+        assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn a_telnyx_seed_is_64_hex_digits() {
+        let c = config(&[
+            "--carrier=telnyx",
+            &format!("--telnyx-seed={}", "01".repeat(32)),
+        ]);
+        assert_eq!(c.accounts[0].signing_seed, [1; 32]);
+        let short = Args::try_parse_from(["floodgate-sim", "--telnyx-seed=0101"])
+            .expect("flags parse")
+            .into_config();
+        assert!(short.is_err());
+    }
+
+    #[test]
+    fn defaults_are_one_quiet_twilio_account() {
+        let c = config(&[]);
+        assert_eq!(c.accounts[0].carrier, Carrier::Twilio);
+        assert_eq!((c.latency, c.storm), (Latency::None, None));
+    }
+}

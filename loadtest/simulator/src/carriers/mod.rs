@@ -33,7 +33,11 @@ pub(crate) struct SendRequest {
     pub to: Option<String>,
     /// The recipient was present but in a form this carrier refuses (Vonage with `+`).
     pub to_malformed: bool,
+    /// The sender; for a Twilio Messaging Service, its `MG…` SID (the pool is one sender
+    /// as far as limits and the record go).
     pub from: Option<String>,
+    /// Twilio: the sender is a Messaging Service (`MessagingServiceSid`, no `From`).
+    pub messaging_service: bool,
     pub body: Option<String>,
     pub status_callback: Option<String>,
     /// Vonage's `client-ref`, echoed in the answer and the DLRs.
@@ -63,6 +67,8 @@ pub(crate) struct Message {
     pub bits: [u64; 2],
     pub account_sid: String,
     pub from: String,
+    /// Twilio: `from` is a Messaging Service SID.
+    pub messaging_service: bool,
     /// `+E.164`, whatever the carrier's wire form.
     pub to: String,
     pub body: String,

@@ -51,11 +51,14 @@ async fn send(
 fn parse(account_sid: String, headers: &HeaderMap, body: &[u8]) -> SendRequest {
     let form: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
     let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    // A Messaging Service replaces `From` (§1.1); the engine sends it for `MG…` senders.
+    let service = field(&form, "MessagingServiceSid").filter(|_| field(&form, "From").is_none());
     SendRequest {
         account_sid,
         credentials: text(header::AUTHORIZATION.as_str()).and_then(basic_credentials),
         to: field(&form, "To"),
-        from: field(&form, "From"),
+        messaging_service: service.is_some(),
+        from: field(&form, "From").or(service),
         body: field(&form, "Body"),
         status_callback: field(&form, "StatusCallback"),
         client_id: text(CLIENT_ID_HEADER).map(str::to_owned),
@@ -71,7 +74,14 @@ pub(crate) fn basic_credentials(value: &str) -> Option<(String, String)> {
     Some((user.to_owned(), secret.to_owned()))
 }
 
+/// The Message resource; with a Messaging Service it is `accepted` and `from` stays null
+/// until the service picks a sender.
 fn message_json(m: &Message) -> Value {
+    let (status, from, service) = if m.messaging_service {
+        ("accepted", Value::Null, json!(m.from))
+    } else {
+        ("queued", json!(m.from), Value::Null)
+    };
     let created = m.created.format("%a, %d %b %Y %H:%M:%S %z").to_string();
     let uri = format!(
         "/{API_VERSION}/Accounts/{}/Messages/{}",
@@ -87,14 +97,14 @@ fn message_json(m: &Message) -> Value {
         "direction": "outbound-api",
         "error_code": null,
         "error_message": null,
-        "from": m.from,
-        "messaging_service_sid": null,
+        "from": from,
+        "messaging_service_sid": service,
         "num_media": "0",
         "num_segments": m.segments.to_string(),
         "price": null,
         "price_unit": "USD",
         "sid": m.id,
-        "status": "queued",
+        "status": status,
         "subresource_uris": { "media": format!("{uri}/Media.json") },
         "to": m.to,
         "uri": format!("{uri}.json"),
@@ -182,10 +192,16 @@ impl Wire for Twilio {
             ("SmsSid", message.id.clone()),
             ("SmsStatus", status_name.to_owned()),
             ("AccountSid", message.account_sid.clone()),
-            ("From", message.from.clone()),
             ("To", message.to.clone()),
             ("ApiVersion", API_VERSION.to_owned()),
         ];
+        // The simulator models no pool numbers, so a service message names only the service.
+        let sender = if message.messaging_service {
+            "MessagingServiceSid"
+        } else {
+            "From"
+        };
+        params.push((sender, message.from.clone()));
         if status == DeliveryStatus::Undelivered {
             params.push(("ErrorCode", UNREACHABLE.to_string()));
         }

@@ -96,6 +96,7 @@ fn parse(headers: &HeaderMap, body: &[u8]) -> SendRequest {
         status_callback: field(&pairs, "callback"),
         client_ref: field(&pairs, "client-ref"),
         client_id: header_text(CLIENT_ID_HEADER).map(str::to_owned),
+        messaging_service: false,
     }
 }
 
