@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use crate::callbacks::{CallbackJob, Callbacks};
 use crate::carriers::ids::message_id;
 use crate::carriers::{DeliveryStatus, Message, Rejection, SendRequest, Wire};
-use crate::config::{Account, Latency, SimConfig, Storm, Timeouts, Unit};
+use crate::config::{Account, Carrier, Latency, SimConfig, Storm, Timeouts, Unit};
 use crate::limiter::TokenBucket;
 use crate::priority::Marks;
 use crate::record::{Log, NewEntry, Outcome, e164_digits};
@@ -156,24 +156,11 @@ impl Shared {
             })
             .and_then(|idx| core.admit(idx, req, segments, now))
             .map(|idx| core.accept::<C>(idx, req, segments));
-        let (outcome, code, sid) = match &result {
-            Ok(message) => (Outcome::Accepted, 0, message.bits),
-            Err(r) => {
-                let outcome = match r {
-                    Rejection::Throttled => Outcome::Throttled,
-                    Rejection::ServerError => Outcome::Failed,
-                    _ => Outcome::Rejected,
-                };
-                (outcome, C::error_code(*r), [0, 0])
-            }
-        };
-        let status = match &result {
-            Ok(_) => success_status(C::CARRIER),
-            Err(r) => C::http_status(*r),
-        };
+        let (outcome, status, code, sid) = summarise::<C>(&result);
+        // Fields of `core` borrow apart: the name is read while the log is written.
         let account_name = match account {
-            Some(idx) => core.accounts[idx].account.sid.clone(),
-            None => req.account_sid.clone(),
+            Some(idx) => core.accounts[idx].account.sid.as_str(),
+            None => req.account_sid.as_str(),
         };
         core.log.push(NewEntry {
             at_us,
@@ -181,7 +168,7 @@ impl Shared {
             outcome,
             storm,
             timed_out,
-            account: &account_name,
+            account: account_name,
             from: req.from.as_deref().unwrap_or(""),
             to: req.to.as_deref().unwrap_or(""),
             body,
@@ -211,11 +198,26 @@ impl Shared {
     }
 }
 
-/// The HTTP status of a created message: Twilio 201, the others 200.
-fn success_status(carrier: crate::config::Carrier) -> u16 {
-    match carrier {
-        crate::config::Carrier::Twilio => 201,
-        _ => 200,
+/// What the record keeps of a decision: outcome, HTTP status, carrier code, message bits.
+fn summarise<C: Wire>(result: &Result<Message, Rejection>) -> (Outcome, u16, u16, [u64; 2]) {
+    match result {
+        // A created message: Twilio answers 201, the others 200.
+        Ok(message) => {
+            let status = if C::CARRIER == Carrier::Twilio {
+                201
+            } else {
+                200
+            };
+            (Outcome::Accepted, status, 0, message.bits)
+        }
+        Err(r) => {
+            let outcome = match r {
+                Rejection::Throttled => Outcome::Throttled,
+                Rejection::ServerError => Outcome::Failed,
+                _ => Outcome::Rejected,
+            };
+            (outcome, C::http_status(*r), C::error_code(*r), [0, 0])
+        }
     }
 }
 
