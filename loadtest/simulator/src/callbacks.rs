@@ -1,4 +1,5 @@
-//! Status callbacks: `sent`, then `delivered` or `undelivered`, posted to the client.
+//! Status callbacks: `sent`, then `delivered` or `undelivered`, posted to the client in
+//! the account's carrier format (Vonage: one DLR per part, each counted).
 //!
 //! Bounded on purpose: a queue of fixed size and a fixed number of worker tasks. When the
 //! queue is full the callback is dropped and counted, so a slow receiver never slows the
@@ -13,10 +14,11 @@ use serde::Serialize;
 use tokio::sync::{Mutex, mpsc, watch};
 use tokio::task::JoinHandle;
 
-use crate::carriers::{CallbackRequest, Carrier, DeliveryStatus, Message};
+use crate::carriers::{CallbackRequest, DeliveryStatus, Message, Wire};
+use crate::config::Account;
 
-/// Builds the signed request for one status; supplied by the carrier module.
-type Build = fn(&Message, DeliveryStatus, &str, &str) -> CallbackRequest;
+/// Builds the signed requests for one status; supplied by the carrier module.
+type Build = fn(&Message, DeliveryStatus, &str, &Account) -> Vec<CallbackRequest>;
 
 /// One callback waiting for its time.
 pub(crate) struct CallbackJob {
@@ -25,16 +27,17 @@ pub(crate) struct CallbackJob {
     delay: Duration,
     message: Arc<Message>,
     url: String,
-    auth_token: String,
+    /// The account's keys (Twilio token, Telnyx seed, Vonage secret).
+    keys: Arc<Account>,
     build: Build,
 }
 
 impl CallbackJob {
     /// The `sent` callback, due `delay` after the send was answered.
-    pub fn first<C: Carrier>(
+    pub fn first<C: Wire>(
         message: Arc<Message>,
         url: String,
-        auth_token: String,
+        keys: Arc<Account>,
         answered_at: Instant,
         delay: Duration,
     ) -> Self {
@@ -44,8 +47,8 @@ impl CallbackJob {
             delay,
             message,
             url,
-            auth_token,
-            build: C::status_callback,
+            keys,
+            build: C::status_callbacks,
         }
     }
 
@@ -196,12 +199,17 @@ impl Worker {
     }
 
     async fn deliver(&self, job: &CallbackJob) {
-        let request = (job.build)(&job.message, job.status, &job.url, &job.auth_token);
-        let mut outcome = self.post(&request).await;
+        for request in (job.build)(&job.message, job.status, &job.url, &job.keys) {
+            self.deliver_one(&request).await;
+        }
+    }
+
+    async fn deliver_one(&self, request: &CallbackRequest) {
+        let mut outcome = self.post(request).await;
         if matches!(&outcome, Err(e) if e.is_connect()) {
             self.counters.retried.fetch_add(1, Ordering::Relaxed);
             tokio::time::sleep(Duration::from_millis(100)).await;
-            outcome = self.post(&request).await;
+            outcome = self.post(request).await;
         }
         let counter = match outcome {
             Ok(status) if status.is_success() => &self.counters.sent,

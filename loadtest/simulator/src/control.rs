@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::SimError;
-use crate::config::{Latency, Unit};
+use crate::config::{Latency, Storm, Unit};
 use crate::engine::Shared;
 use crate::record::{RecordedRequest, e164_digits};
 use crate::report::Report;
@@ -34,20 +34,41 @@ pub struct ConfigPatch {
     pub sender_rate: Option<f64>,
     /// Per-sender bucket size.
     pub sender_burst: Option<f64>,
-    /// Fixed latency in ms (0 = none); overrides `latency_min_ms`/`latency_max_ms`.
+    /// Fixed latency in ms (0 = none); overrides the distributions below.
     pub latency_ms: Option<u64>,
     /// Uniform latency lower bound in ms (with `latency_max_ms`).
     pub latency_min_ms: Option<u64>,
     /// Uniform latency upper bound in ms.
     pub latency_max_ms: Option<u64>,
-    /// Fraction answered 500.
+    /// Log-normal latency median in ms (with `latency_p99_ms`).
+    pub latency_p50_ms: Option<u64>,
+    /// Log-normal latency 99th percentile in ms.
+    pub latency_p99_ms: Option<u64>,
+    /// Fraction answered as a server error (HTTP 500; Vonage status 5).
     pub failure_ratio: Option<f64>,
+    /// Fraction of requests that hang before answering.
+    pub timeout_ratio: Option<f64>,
+    /// How long a hung request waits, in ms.
+    pub timeout_hang_ms: Option<u64>,
+    /// Storm start, ms on the simulator clock (`at_ms`); absent = now. Needs
+    /// `storm_duration_ms`.
+    pub storm_start_ms: Option<u64>,
+    /// Storm length in ms; 0 removes the storm. Setting it replaces any earlier storm.
+    pub storm_duration_ms: Option<u64>,
+    /// Fraction of requests in the storm answered over-limit; default 1.
+    pub storm_ratio: Option<f64>,
     /// Fraction finally `undelivered`.
     pub undelivered_ratio: Option<f64>,
     /// Delay before each callback, in ms.
     pub callback_delay_ms: Option<u64>,
     /// Whether callbacks are sent.
     pub callbacks: Option<bool>,
+}
+
+/// Body of `POST /sim/priority`.
+#[derive(Debug, Deserialize)]
+struct PriorityBody {
+    numbers: Vec<String>,
 }
 
 /// Query of `GET /sim/requests`.
@@ -64,6 +85,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/sim/reset", post(reset))
         .route("/sim/config", put(config))
         .route("/sim/optouts", post(optouts))
+        .route("/sim/priority", post(priority))
 }
 
 async fn report(State(shared): State<Arc<Shared>>) -> Json<Report> {
@@ -100,7 +122,29 @@ async fn optouts(
     Json(json!({ "opted_out": total }))
 }
 
+async fn priority(
+    State(shared): State<Arc<Shared>>,
+    Json(body): Json<PriorityBody>,
+) -> Json<serde_json::Value> {
+    let (marked, invalid) = shared.mark_priority(&body.numbers);
+    Json(json!({ "marked": marked, "invalid": invalid }))
+}
+
 impl Shared {
+    /// Marks recipients as priority now; returns how many are marked in all and the
+    /// numbers that were not phone numbers.
+    pub fn mark_priority<S: AsRef<str>>(&self, numbers: &[S]) -> (usize, Vec<String>) {
+        let mut core = self.core();
+        let now = core.now_us();
+        let invalid = core.priority.mark(numbers, now);
+        (core.priority.len(), invalid)
+    }
+
+    /// Time on the simulator clock (since start or the last reset).
+    pub fn elapsed(&self) -> Duration {
+        Duration::from_micros(self.core().now_us())
+    }
+
     /// The report as of now.
     pub fn report(&self) -> Report {
         self.core().report(self.callbacks.counters.report())
@@ -146,7 +190,15 @@ impl Shared {
         let invalid = |m: &str| Err(SimError::InvalidConfig(m.to_owned()));
         let ratio_ok = |r: Option<f64>| r.is_none_or(|r| (0.0..=1.0).contains(&r));
         let non_negative = |r: Option<f64>| r.is_none_or(|r| r >= 0.0);
-        if !ratio_ok(p.failure_ratio) || !ratio_ok(p.undelivered_ratio) {
+        if ![
+            p.failure_ratio,
+            p.undelivered_ratio,
+            p.timeout_ratio,
+            p.storm_ratio,
+        ]
+        .into_iter()
+        .all(ratio_ok)
+        {
             return invalid("ratios must be within 0..=1");
         }
         if ![p.rate, p.burst, p.sender_rate, p.sender_burst]
@@ -160,6 +212,18 @@ impl Shared {
             (None, None) => None,
             _ => return invalid("latency_min_ms and latency_max_ms go together, min <= max"),
         };
+        let log_normal = match (p.latency_p50_ms, p.latency_p99_ms) {
+            (Some(p50), Some(p99)) if 0 < p50 && p50 <= p99 => Some((p50, p99)),
+            (None, None) => None,
+            _ => return invalid("latency_p50_ms and latency_p99_ms go together, 0 < p50 <= p99"),
+        };
+        if uniform.is_some() && log_normal.is_some() {
+            return invalid("choose one latency distribution: uniform or log-normal");
+        }
+        if p.storm_duration_ms.is_none() && (p.storm_start_ms.is_some() || p.storm_ratio.is_some())
+        {
+            return invalid("a storm needs storm_duration_ms (0 removes it)");
+        }
         let mut core = self.core();
         if let Some(sid) = &p.account_sid
             && !core.accounts.iter().any(|a| a.account.sid == *sid)
@@ -198,7 +262,33 @@ impl Shared {
                     max: Duration::from_millis(max),
                 }
             }
-            (None, None) => {}
+            (None, None) => {
+                if let Some((p50, p99)) = log_normal {
+                    core.latency = Latency::LogNormal {
+                        p50: Duration::from_millis(p50),
+                        p99: Duration::from_millis(p99),
+                    };
+                }
+            }
+        }
+        core.timeouts.ratio = p.timeout_ratio.unwrap_or(core.timeouts.ratio);
+        if let Some(ms) = p.timeout_hang_ms {
+            core.timeouts.hang = Duration::from_millis(ms);
+        }
+        match p.storm_duration_ms {
+            Some(0) => core.storm = None,
+            Some(ms) => {
+                let start = match p.storm_start_ms {
+                    Some(at) => Duration::from_millis(at),
+                    None => core.started.elapsed(),
+                };
+                core.storm = Some(Storm {
+                    start,
+                    duration: Duration::from_millis(ms),
+                    ratio: p.storm_ratio.unwrap_or(1.0),
+                });
+            }
+            None => {}
         }
         core.failure_ratio = p.failure_ratio.unwrap_or(core.failure_ratio);
         core.undelivered_ratio = p.undelivered_ratio.unwrap_or(core.undelivered_ratio);

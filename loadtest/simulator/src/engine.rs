@@ -9,18 +9,23 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use tokio::sync::watch;
 
 use crate::callbacks::{CallbackJob, Callbacks};
-use crate::carriers::{Carrier, DeliveryStatus, Message, Rejection, SendRequest};
-use crate::config::{Account, Latency, SimConfig, Unit};
+use crate::carriers::ids::message_id;
+use crate::carriers::{DeliveryStatus, Message, Rejection, SendRequest, Wire};
+use crate::config::{Account, Carrier, Latency, SimConfig, Storm, Timeouts, Unit};
 use crate::limiter::TokenBucket;
-use crate::record::{Log, NewEntry, e164_digits, format_sid};
+use crate::priority::Marks;
+use crate::record::{Log, NewEntry, Outcome, e164_digits};
 use crate::segments;
 
 /// State shared by the HTTP handlers, the callback workers and the [`crate::SimHandle`].
 pub(crate) struct Shared {
     core: Mutex<Core>,
     pub callbacks: Callbacks,
+    /// Turns true at shutdown; cuts hung requests short so the drain does not wait.
+    stopped: watch::Receiver<bool>,
 }
 
 /// Everything the decision for one send reads or changes.
@@ -31,31 +36,37 @@ pub(crate) struct Core {
     pub senders: HashMap<(usize, String), TokenBucket>,
     pub latency: Latency,
     pub failure_ratio: f64,
+    pub timeouts: Timeouts,
+    pub storm: Option<Storm>,
     pub undelivered_ratio: f64,
     pub callbacks_enabled: bool,
     pub callback_delay: Duration,
     pub default_callback_url: Option<String>,
     pub opted_out: HashSet<String>,
+    /// Recipients the client marked as priority, with when.
+    pub priority: Marks,
     seed: u64,
     rng: StdRng,
     pub log: Log,
 }
 
-/// An account and its bucket.
+/// An account, its bucket, and a snapshot of its keys for signing callbacks.
 pub(crate) struct AccountState {
     pub account: Account,
     pub bucket: TokenBucket,
+    pub keys: Arc<Account>,
 }
 
 /// What the carrier module must do after the lock is released.
 pub(crate) struct Decision {
     pub result: Result<Arc<Message>, Rejection>,
-    pub latency: Duration,
+    /// Latency plus any timeout hang.
+    pub delay: Duration,
     pub callback: Option<CallbackJob>,
 }
 
 impl Shared {
-    pub fn new(config: &SimConfig, callbacks: Callbacks) -> Self {
+    pub fn new(config: &SimConfig, callbacks: Callbacks, stopped: watch::Receiver<bool>) -> Self {
         let now = Instant::now();
         let accounts = config
             .accounts
@@ -63,6 +74,7 @@ impl Shared {
             .map(|a| AccountState {
                 account: a.clone(),
                 bucket: TokenBucket::new(a.rate, a.burst, now),
+                keys: Arc::new(a.clone()),
             })
             .collect();
         let core = Core {
@@ -71,11 +83,14 @@ impl Shared {
             senders: HashMap::new(),
             latency: config.latency,
             failure_ratio: config.failure_ratio,
+            timeouts: config.timeouts,
+            storm: config.storm,
             undelivered_ratio: config.undelivered_ratio,
             callbacks_enabled: config.callbacks,
             callback_delay: config.callback_delay,
             default_callback_url: config.default_callback_url.clone(),
             opted_out: config.opted_out.clone(),
+            priority: Marks::default(),
             seed: config.seed,
             rng: StdRng::seed_from_u64(config.seed),
             log: Log::new(config.max_distinct_bodies),
@@ -83,6 +98,7 @@ impl Shared {
         Self {
             core: Mutex::new(core),
             callbacks,
+            stopped,
         }
     }
 
@@ -93,25 +109,66 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Decides one send and records it; the caller sleeps `latency`, answers, then
-    /// enqueues the callback (never under the lock).
-    pub fn decide<C: Carrier>(&self, req: &SendRequest) -> Decision {
-        let mut core = self.core();
+    /// Sleeps `delay`, or less if the simulator is shutting down.
+    pub async fn wait(&self, delay: Duration) {
+        if delay.is_zero() {
+            return;
+        }
+        let mut stopped = self.stopped.clone();
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            _ = stopped.wait_for(|stop| *stop) => {}
+        }
+    }
+
+    /// Decides one send and records it; the caller enqueues the callback, sleeps
+    /// `delay`, then answers (never under the lock).
+    pub fn decide<C: Wire>(&self, req: &SendRequest) -> Decision {
+        let mut guard = self.core();
+        let core = &mut *guard;
         let now = Instant::now();
-        let at_us = u64::try_from(now.duration_since(core.started).as_micros()).unwrap_or(u64::MAX);
-        let latency = core.sample_latency();
+        let elapsed = now.duration_since(core.started);
+        let at_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        let latency = core.latency.sample(&mut core.rng);
+        let timed_out = core.timeouts.ratio > 0.0 && core.rng.gen_bool(core.timeouts.ratio);
+        let delay = latency
+            + if timed_out {
+                core.timeouts.hang
+            } else {
+                Duration::ZERO
+            };
         let body = req.body.as_deref().unwrap_or("");
         let segments = segments::count(body);
-        let result = core
-            .admit(req, segments, now)
-            .map(|account| core.accept(account, req, segments));
-        let (status, code, sid) = match &result {
-            Ok((_, sid)) => (201, 0, *sid),
-            Err(r) => (r.status(), C::error_code(*r), [0, 0]),
+        let account = core
+            .accounts
+            .iter()
+            .position(|a| a.account.carrier == C::CARRIER && C::owns(&a.account, req));
+        let mut storm = false;
+        let result = account
+            .ok_or(Rejection::Unauthenticated)
+            .and_then(|idx| {
+                storm = core.storm_strikes(elapsed);
+                if storm {
+                    Err(Rejection::Throttled)
+                } else {
+                    Ok(idx)
+                }
+            })
+            .and_then(|idx| core.admit(idx, req, segments, now))
+            .map(|idx| core.accept::<C>(idx, req, segments));
+        let (outcome, status, code, sid) = summarise::<C>(&result);
+        // Fields of `core` borrow apart: the name is read while the log is written.
+        let account_name = match account {
+            Some(idx) => core.accounts[idx].account.sid.as_str(),
+            None => req.account_sid.as_str(),
         };
         core.log.push(NewEntry {
             at_us,
-            account: &req.account_sid,
+            carrier: C::CARRIER,
+            outcome,
+            storm,
+            timed_out,
+            account: account_name,
             from: req.from.as_deref().unwrap_or(""),
             to: req.to.as_deref().unwrap_or(""),
             body,
@@ -122,50 +179,69 @@ impl Shared {
             client_id: req.client_id.as_deref(),
         });
         match result {
-            Ok((message, _)) => {
+            Ok(message) => {
                 let message = Arc::new(message);
-                let callback = core.callback_job::<C>(&message, req, now + latency);
+                let callback = account
+                    .and_then(|idx| core.callback_job::<C>(idx, &message, req, now + latency));
                 Decision {
                     result: Ok(message),
-                    latency,
+                    delay,
                     callback,
                 }
             }
             Err(rejection) => Decision {
                 result: Err(rejection),
-                latency,
+                delay,
                 callback: None,
             },
         }
     }
 }
 
+/// What the record keeps of a decision: outcome, HTTP status, carrier code, message bits.
+fn summarise<C: Wire>(result: &Result<Message, Rejection>) -> (Outcome, u16, u16, [u64; 2]) {
+    match result {
+        // A created message: Twilio answers 201, the others 200.
+        Ok(message) => {
+            let status = if C::CARRIER == Carrier::Twilio {
+                201
+            } else {
+                200
+            };
+            (Outcome::Accepted, status, 0, message.bits)
+        }
+        Err(r) => {
+            let outcome = match r {
+                Rejection::Throttled => Outcome::Throttled,
+                Rejection::ServerError => Outcome::Failed,
+                _ => Outcome::Rejected,
+            };
+            (outcome, C::http_status(*r), C::error_code(*r), [0, 0])
+        }
+    }
+}
+
 impl Core {
-    fn sample_latency(&mut self) -> Duration {
-        match self.latency {
-            Latency::None => Duration::ZERO,
-            Latency::Fixed(d) => d,
-            Latency::Uniform { min, max } => self.rng.gen_range(min..=max),
+    /// Whether the storm answers this request over-limit.
+    fn storm_strikes(&mut self, elapsed: Duration) -> bool {
+        match self.storm {
+            Some(storm) if storm.covers(elapsed) => {
+                storm.ratio >= 1.0 || (storm.ratio > 0.0 && self.rng.gen_bool(storm.ratio))
+            }
+            _ => false,
         }
     }
 
-    /// Auth, validation, limits and injected failures, in the order a carrier applies them.
+    /// Validation, limits and injected failures, in the order a carrier applies them,
+    /// for a request already authenticated as account `idx`.
     fn admit(
         &mut self,
+        idx: usize,
         req: &SendRequest,
         segments: u16,
         now: Instant,
     ) -> Result<usize, Rejection> {
-        let idx = self
-            .accounts
-            .iter()
-            .position(|a| a.account.sid == req.account_sid)
-            .ok_or(Rejection::Unauthenticated)?;
         let account = &self.accounts[idx].account;
-        match &req.credentials {
-            Some((user, secret)) if *user == account.sid && *secret == account.auth_token => {}
-            _ => return Err(Rejection::Unauthenticated),
-        }
         let (unit, sender_rate, sender_burst) =
             (account.unit, account.sender_rate, account.sender_burst);
         let from = req
@@ -179,7 +255,7 @@ impl Core {
         let to = req
             .to
             .as_deref()
-            .filter(|t| e164_digits(t).is_some())
+            .filter(|t| !req.to_malformed && e164_digits(t).is_some())
             .ok_or(Rejection::InvalidTo)?;
         if self.opted_out.contains(to) {
             return Err(Rejection::OptedOut);
@@ -213,28 +289,31 @@ impl Core {
         Ok(idx)
     }
 
-    fn accept(&mut self, idx: usize, req: &SendRequest, segments: u16) -> (Message, [u64; 2]) {
-        let sid = [self.rng.r#gen::<u64>().max(1), self.rng.r#gen::<u64>()];
+    fn accept<C: Wire>(&mut self, idx: usize, req: &SendRequest, segments: u16) -> Message {
+        let bits = [self.rng.r#gen::<u64>().max(1), self.rng.r#gen::<u64>()];
         let undelivered = self.undelivered_ratio > 0.0 && self.rng.gen_bool(self.undelivered_ratio);
-        let message = Message {
-            sid: format_sid(sid),
+        Message {
+            id: message_id(C::CARRIER, bits),
+            bits,
             account_sid: self.accounts[idx].account.sid.clone(),
             from: req.from.clone().unwrap_or_default(),
+            messaging_service: req.messaging_service,
             to: req.to.clone().unwrap_or_default(),
             body: req.body.clone().unwrap_or_default(),
             segments,
+            client_ref: req.client_ref.clone(),
             created: Utc::now(),
             outcome: if undelivered {
                 DeliveryStatus::Undelivered
             } else {
                 DeliveryStatus::Delivered
             },
-        };
-        (message, sid)
+        }
     }
 
-    fn callback_job<C: Carrier>(
+    fn callback_job<C: Wire>(
         &self,
+        idx: usize,
         message: &Arc<Message>,
         req: &SendRequest,
         answered_at: Instant,
@@ -246,27 +325,27 @@ impl Core {
             .status_callback
             .clone()
             .or_else(|| self.default_callback_url.clone())?;
-        let auth_token = self
-            .accounts
-            .iter()
-            .find(|a| a.account.sid == message.account_sid)?
-            .account
-            .auth_token
-            .clone();
         Some(CallbackJob::first::<C>(
             message.clone(),
             url,
-            auth_token,
+            self.accounts[idx].keys.clone(),
             answered_at,
             self.callback_delay,
         ))
     }
 
-    /// Starts a fresh run: empty record, full buckets, clock and RNG from the start.
+    /// Microseconds on the simulator clock.
+    pub fn now_us(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX)
+    }
+
+    /// Starts a fresh run: empty record and marks, full buckets, clock and RNG from the
+    /// start. Configuration (limits, faults, the storm schedule) is kept.
     pub fn reset(&mut self) {
         let now = Instant::now();
         self.started = now;
         self.log.clear();
+        self.priority = Marks::default();
         self.senders.clear();
         for a in &mut self.accounts {
             a.bucket.reset(now);

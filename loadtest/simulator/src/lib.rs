@@ -1,36 +1,46 @@
 //! `floodgate-sim`: a carrier that Floodgate can be tested against.
 //!
-//! It speaks Twilio's send API, enforces per-account and per-sender token buckets,
-//! injects latency, 500s and undelivered messages from a seeded RNG, posts signed status
-//! callbacks, records every request compactly, and reports how the client behaved:
-//! duplicates, the densest one-second window against the limit, and how fully the limit
-//! was used. It does not depend on the `floodgate` crate, so it judges Floodgate from the
+//! It speaks the send APIs of Twilio, Telnyx and Vonage (each account says which),
+//! enforces per-account and per-sender token buckets and answers over-limit in each
+//! carrier's own form, injects latency, server errors, hung requests, a 429 storm and
+//! undelivered messages from a seeded RNG, posts status callbacks signed the way each
+//! carrier signs them, records every request compactly, and reports how the client
+//! behaved: duplicates, the densest one-second window against the limit, how fully the
+//! limit was used, how it behaved in the storm, and whether priority recipients went
+//! first. It does not depend on the `floodgate` crate, so it judges Floodgate from the
 //! outside.
 //!
 //! # Layout
-//! - [`config`]: accounts, limits and faults ([`SimConfig`]).
+//! - [`config`]: accounts and their carrier, limits and faults ([`SimConfig`]).
+//! - `faults`: latency distributions, hung requests and the storm window.
 //! - `server`: the axum router and its shutdown.
-//! - `carriers`: one module per carrier wire format (`twilio` today) behind one trait;
-//!   the carrier-neutral decision lives in `engine`.
+//! - `carriers`: one module per carrier wire format (`twilio`, `telnyx`, `vonage`) behind
+//!   one trait, plus `ids` for each carrier's message-id shape; the carrier-neutral
+//!   decision lives in `engine`.
 //! - `limiter`: token buckets. `segments`: GSM-7/UCS-2 segment counting.
 //! - `callbacks`: the bounded queue and workers that post status callbacks.
 //! - `record`: the compact request log ([`RecordedRequest`]).
-//! - [`report`]: the conformance report, built on [`window`]'s sliding-window scan.
+//! - [`report`]: the conformance report, built on [`window`]'s sliding-window scan, with
+//!   `storm` ([`StormReport`]) and `priority` ([`PriorityReport`]) sections.
 //! - `control`: the `/sim/*` routes ([`ConfigPatch`]).
-//! - [`signing`]: Twilio's request signature. [`inbound`]: signed inbound webhooks.
+//! - [`signing`]: the three carriers' webhook signatures. [`inbound`]: signed inbound
+//!   webhooks.
 
 mod callbacks;
 mod carriers;
 pub mod config;
 mod control;
 mod engine;
+mod faults;
 pub mod inbound;
 mod limiter;
+mod priority;
 mod record;
 pub mod report;
 mod segments;
 mod server;
 pub mod signing;
+mod storm;
 pub mod window;
 
 use std::net::SocketAddr;
@@ -41,10 +51,14 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use callbacks::CallbackReport;
-pub use config::{Account, Latency, SimConfig, Unit};
+pub use config::{
+    Account, Carrier, Latency, SimConfig, Storm, Timeouts, Unit, VonageSignatureMethod,
+};
 pub use control::ConfigPatch;
-pub use record::RecordedRequest;
+pub use priority::{PriorityReport, PriorityRequest, Summary};
+pub use record::{Outcome, RecordedRequest};
 pub use report::{LimitReport, Report};
+pub use storm::StormReport;
 
 use engine::Shared;
 
@@ -86,7 +100,7 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         config.callback_workers,
         stopped.clone(),
     )?;
-    let shared = Arc::new(Shared::new(&config, callbacks));
+    let shared = Arc::new(Shared::new(&config, callbacks, stopped.clone()));
     let server = server::serve(listener, shared.clone(), stopped);
     tracing::info!(%addr, "carrier simulator listening");
     Ok(SimHandle {
@@ -135,7 +149,20 @@ impl SimHandle {
         self.shared.requests(Some(to), usize::MAX)
     }
 
-    /// Replaces the numbers that answer 21610.
+    /// Marks recipients as priority now (same as `POST /sim/priority`); the report's
+    /// `priority` section measures how soon they were sent to. Returns the numbers that
+    /// are not phone numbers (`+E.164`, or its digits).
+    pub fn mark_priority<S: AsRef<str>>(&self, numbers: &[S]) -> Vec<String> {
+        self.shared.mark_priority(numbers).1
+    }
+
+    /// Time on the simulator clock (since start or the last reset): the clock of
+    /// `at_ms` in the record and of `storm_start_ms`.
+    pub fn elapsed(&self) -> std::time::Duration {
+        self.shared.elapsed()
+    }
+
+    /// Replaces the opted-out numbers (Twilio 21610, Telnyx 40300, Vonage status 7).
     pub fn set_optouts<I, S>(&self, numbers: I)
     where
         I: IntoIterator<Item = S>,

@@ -8,14 +8,57 @@ use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::mem::size_of;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use crate::carriers::ids::message_id;
+use crate::config::Carrier;
 
 /// Marks a `to` key that is an interner index rather than E.164 digits.
 const INTERNED: u64 = 1 << 63;
 /// Marks an absent `u32` index.
 const NONE: u32 = u32::MAX;
 /// Longest client message id kept; longer ones are truncated (at a char boundary).
+/// It must fit the entry's `u8` length.
 const MAX_CLIENT_ID: usize = 128;
+/// `Entry::flags`: bits 0–1 the carrier, 2–3 the outcome, then the two fault marks.
+const CARRIER_MASK: u8 = 0b11;
+const OUTCOME_SHIFT: u8 = 2;
+const STORM: u8 = 1 << 4;
+const TIMED_OUT: u8 = 1 << 5;
+
+/// What became of a request, whatever the carrier's way of saying it (Vonage answers
+/// everything with HTTP 200, so the HTTP status alone cannot tell).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// A message was created.
+    Accepted,
+    /// The carrier's over-limit answer (a bucket or the storm).
+    Throttled,
+    /// An injected server error.
+    Failed,
+    /// Any other refusal: credentials, fields, recipient, opt-out.
+    Rejected,
+}
+
+impl Outcome {
+    fn from_bits(bits: u8) -> Self {
+        match bits & 0b11 {
+            0 => Self::Accepted,
+            1 => Self::Throttled,
+            2 => Self::Failed,
+            _ => Self::Rejected,
+        }
+    }
+}
+
+fn carrier_from_bits(bits: u8) -> Carrier {
+    match bits & CARRIER_MASK {
+        1 => Carrier::Telnyx,
+        2 => Carrier::Vonage,
+        _ => Carrier::Twilio,
+    }
+}
 
 /// One send request as stored; see [`RecordedRequest`] for the readable form.
 #[derive(Debug, Clone, Copy)]
@@ -32,11 +75,31 @@ pub(crate) struct Entry {
     pub from: u32,
     pub body: u32,
     pub client_id_at: u32,
-    pub client_id_len: u16,
+    pub client_id_len: u8,
+    /// Carrier, outcome, storm and timeout marks; see the constants above.
+    pub flags: u8,
     pub segments: u16,
+    /// The HTTP status answered (Vonage: always 200).
     pub status: u16,
-    /// Twilio error code, 0 when none.
+    /// The carrier's error code (Vonage: the `status`), 0 when none.
     pub code: u16,
+}
+
+impl Entry {
+    /// What became of the request.
+    pub fn outcome(&self) -> Outcome {
+        Outcome::from_bits(self.flags >> OUTCOME_SHIFT)
+    }
+
+    /// Whether the storm, not a bucket, throttled it.
+    pub fn in_storm(&self) -> bool {
+        self.flags & STORM != 0
+    }
+
+    /// Whether it was held past the timeout hang.
+    pub fn timed_out(&self) -> bool {
+        self.flags & TIMED_OUT != 0
+    }
 }
 
 /// A send request as reported by `GET /sim/requests` and [`crate::SimHandle::requests`].
@@ -44,11 +107,14 @@ pub(crate) struct Entry {
 pub struct RecordedRequest {
     /// Milliseconds since the simulator started (or was last reset).
     pub at_ms: f64,
-    /// The `AccountSid` in the URL.
+    /// The API the request used.
+    pub carrier: Carrier,
+    /// The account it authenticated as, else the one it named (Twilio's URL, Vonage's
+    /// `api_key`; empty for an unknown Telnyx key).
     pub account_sid: String,
-    /// The `From` parameter.
+    /// The sender, as sent.
     pub from: String,
-    /// The `To` parameter, as sent.
+    /// The recipient: `+E.164` (Vonage's digits get their `+`), else as sent.
     pub to: String,
     /// The body, unless more distinct bodies were seen than the configured cap.
     pub body: Option<String>,
@@ -56,11 +122,17 @@ pub struct RecordedRequest {
     pub body_hash: String,
     /// Segments the body counts as.
     pub segments: u16,
-    /// HTTP status the simulator answered.
+    /// HTTP status the simulator answered (Vonage: 200 even for refusals).
     pub status: u16,
-    /// Twilio error code of the answer, if any.
+    /// What became of it.
+    pub outcome: Outcome,
+    /// The carrier's error code of the answer (Vonage: its `status`), if any.
     pub error_code: Option<u16>,
-    /// The message SID, when one was created.
+    /// Throttled by the 429 storm rather than a bucket.
+    pub storm: bool,
+    /// Answered only after the timeout hang.
+    pub timed_out: bool,
+    /// The message id in the carrier's shape, when one was created.
     pub sid: Option<String>,
     /// The `X-Floodgate-Message-Id` header, if the client sent one.
     pub client_message_id: Option<String>,
@@ -69,6 +141,10 @@ pub struct RecordedRequest {
 /// What the send path hands to the log.
 pub(crate) struct NewEntry<'a> {
     pub at_us: u64,
+    pub carrier: Carrier,
+    pub outcome: Outcome,
+    pub storm: bool,
+    pub timed_out: bool,
     pub account: &'a str,
     pub from: &'a str,
     pub to: &'a str,
@@ -148,6 +224,10 @@ impl Log {
             Some(id) => self.store_client_id(id),
             None => (NONE, 0),
         };
+        let flags = new.carrier as u8
+            | (new.outcome as u8) << OUTCOME_SHIFT
+            | if new.storm { STORM } else { 0 }
+            | if new.timed_out { TIMED_OUT } else { 0 };
         let entry = Entry {
             at_us: new.at_us,
             body_hash: body_hash(new.body),
@@ -158,6 +238,7 @@ impl Log {
             body,
             client_id_at,
             client_id_len,
+            flags,
             segments: new.segments,
             status: new.status,
             code: new.code,
@@ -165,7 +246,7 @@ impl Log {
         self.entries.push(entry);
     }
 
-    fn store_client_id(&mut self, id: &str) -> (u32, u16) {
+    fn store_client_id(&mut self, id: &str) -> (u32, u8) {
         let mut end = id.len().min(MAX_CLIENT_ID);
         while !id.is_char_boundary(end) {
             end -= 1;
@@ -173,7 +254,7 @@ impl Log {
         match u32::try_from(self.client_ids.len()) {
             Ok(at) if at != NONE => {
                 self.client_ids.push_str(&id[..end]);
-                (at, u16::try_from(end).unwrap_or(0))
+                (at, u8::try_from(end).unwrap_or(0))
             }
             _ => (NONE, 0),
         }
@@ -218,8 +299,10 @@ impl Log {
                 .unwrap_or("")
                 .to_owned()
         });
+        let carrier = carrier_from_bits(e.flags);
         RecordedRequest {
             at_ms: e.at_us as f64 / 1000.0,
+            carrier,
             account_sid: self.name(e.account).to_owned(),
             from: self.name(e.from).to_owned(),
             to: self.to_string_of(e.to),
@@ -227,16 +310,14 @@ impl Log {
             body_hash: format!("{:016x}", e.body_hash),
             segments: e.segments,
             status: e.status,
+            outcome: e.outcome(),
             error_code: (e.code != 0).then_some(e.code),
-            sid: (e.sid != [0, 0]).then(|| format_sid(e.sid)),
+            storm: e.in_storm(),
+            timed_out: e.timed_out(),
+            sid: (e.sid != [0, 0]).then(|| message_id(carrier, e.sid)),
             client_message_id,
         }
     }
-}
-
-/// `SM` + 32 hex digits, Twilio's SMS SID shape.
-pub(crate) fn format_sid(sid: [u64; 2]) -> String {
-    format!("SM{:016x}{:016x}", sid[0], sid[1])
 }
 
 /// The E.164 digits of `^\+[1-9]\d{1,14}$`, or `None` when `to` is not E.164.
@@ -262,6 +343,10 @@ mod tests {
     fn entry<'a>(to: &'a str, body: &'a str, client_id: Option<&'a str>) -> NewEntry<'a> {
         NewEntry {
             at_us: 1_500,
+            carrier: Carrier::Twilio,
+            outcome: Outcome::Accepted,
+            storm: false,
+            timed_out: true,
             account: "AC1",
             from: "+15550001111",
             to,
@@ -310,6 +395,10 @@ mod tests {
             Some("SM00000000000000010000000000000002")
         );
         assert_eq!(first.at_ms, 1.5);
+        assert_eq!(
+            (first.outcome, first.timed_out, first.storm),
+            (Outcome::Accepted, true, false)
+        );
         let second = log.readable(&log.entries()[1]);
         assert_eq!(second.to, "garbage");
         assert_eq!(

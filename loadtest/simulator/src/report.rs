@@ -2,6 +2,8 @@
 //!
 //! Rate figures count every request that reached the simulator, whatever the answer,
 //! because the promise in DESIGN.md is about what Floodgate sends, and a 429 was sent.
+//! Outcomes are carrier-neutral ([`Outcome`]): a Vonage "Throttled" inside HTTP 200
+//! counts as throttled.
 //! "Accepted only" figures are given next to them; windows are half-open one-second
 //! windows (see [`crate::window`]). Limits are the ones configured when the report is
 //! made: a `PUT /sim/config` mid-run changes the yardstick for the whole run.
@@ -11,8 +13,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::callbacks::CallbackReport;
-use crate::config::Unit;
+use crate::config::{Carrier, Unit};
 use crate::engine::Core;
+use crate::priority::{self, PriorityReport};
+use crate::record::Outcome;
+use crate::storm::{self, StormReport};
 use crate::window::{ONE_SECOND_US, scan};
 
 /// Everything `GET /sim/report` answers.
@@ -20,14 +25,17 @@ use crate::window::{ONE_SECOND_US, scan};
 pub struct Report {
     /// Send requests received.
     pub total_requests: u64,
-    /// Answered 201.
+    /// Accepted (a message was created).
     pub accepted: u64,
-    /// Answered 429.
+    /// Given the carrier's over-limit answer (Twilio 429/20429, Telnyx 429/40318, Vonage
+    /// status 1), by a bucket or the storm.
     pub throttled: u64,
-    /// Answered 5xx (injected failures).
+    /// Given an injected server error.
     pub failed: u64,
-    /// Answered another 4xx (auth, invalid or opted-out recipient, missing fields).
+    /// Refused otherwise (auth, invalid or opted-out recipient, missing fields).
     pub rejected: u64,
+    /// Held past the timeout hang before being answered (whatever the answer).
+    pub timed_out: u64,
     /// Rejections by carrier error code.
     pub rejected_by_code: BTreeMap<u16, u64>,
     /// Accepted sends repeating an earlier accepted (`To`, body) pair, across accounts.
@@ -44,6 +52,10 @@ pub struct Report {
     pub accounts: Vec<LimitReport>,
     /// One entry per (account, `From`) seen.
     pub senders: Vec<LimitReport>,
+    /// Requests before, during and after the 429 storm, when one is configured.
+    pub storm: Option<StormReport>,
+    /// Whether marked recipients were sent to ahead of the others.
+    pub priority: PriorityReport,
     /// Status callback totals.
     pub callbacks: CallbackReport,
     /// Heap bytes the request log holds, divided by the requests in it.
@@ -57,6 +69,8 @@ pub struct LimitReport {
     pub account_sid: String,
     /// The sender number; `None` for the account as a whole.
     pub from: Option<String>,
+    /// The account's carrier.
+    pub carrier: Carrier,
     /// What the limit counts.
     pub unit: Unit,
     /// Configured units per second; `None` when unlimited.
@@ -69,6 +83,11 @@ pub struct LimitReport {
     pub accepted: u64,
     /// Of which throttled.
     pub throttled: u64,
+    /// Of which given an injected server error.
+    pub failed: u64,
+    /// Accepted sends repeating an earlier accepted (`To`, body) pair (counted where the
+    /// repeat was sent; the first send may have gone through another account or sender).
+    pub duplicates: u64,
     /// Most requests in any one-second window.
     pub max_requests_1s: u64,
     /// Most accepted requests in any one-second window.
@@ -83,9 +102,18 @@ pub struct LimitReport {
     pub utilisation: Option<f64>,
 }
 
-/// Requests of one account or sender, as `(µs, segments, HTTP status)`.
+/// One request of an account or sender, as the rate figures need it.
+#[derive(Clone, Copy)]
+struct Point {
+    at_us: u64,
+    segments: u32,
+    outcome: Outcome,
+    duplicate: bool,
+}
+
+/// Requests of one account or sender, in time order.
 #[derive(Default)]
-struct Series(Vec<(u64, u32, u16)>);
+struct Series(Vec<Point>);
 
 impl Core {
     /// Builds the report; O(n) over the log plus the hash sets for duplicates.
@@ -97,6 +125,7 @@ impl Core {
             throttled: 0,
             failed: 0,
             rejected: 0,
+            timed_out: 0,
             rejected_by_code: BTreeMap::new(),
             duplicates: 0,
             distinct_recipients: 0,
@@ -105,6 +134,8 @@ impl Core {
             last_request_ms: entries.last().map(|e| e.at_us as f64 / 1000.0),
             accounts: Vec::new(),
             senders: Vec::new(),
+            storm: self.storm.map(|s| storm::report(entries, s)),
+            priority: priority::report(&self.log, &self.priority),
             callbacks,
             record_bytes_per_request: if entries.is_empty() {
                 0.0
@@ -117,23 +148,29 @@ impl Core {
         let mut by_account: HashMap<u32, Series> = HashMap::new();
         let mut by_sender: HashMap<(u32, u32), Series> = HashMap::new();
         for e in entries {
-            match e.status {
-                201 => {
+            let mut duplicate = false;
+            match e.outcome() {
+                Outcome::Accepted => {
                     report.accepted += 1;
                     report.accepted_segments += u64::from(e.segments);
                     recipients.insert(e.to);
-                    if !seen_pairs.insert((e.to, e.body_hash)) {
-                        report.duplicates += 1;
-                    }
+                    duplicate = !seen_pairs.insert((e.to, e.body_hash));
+                    report.duplicates += u64::from(duplicate);
                 }
-                429 => report.throttled += 1,
-                500..=599 => report.failed += 1,
-                _ => {
+                Outcome::Throttled => report.throttled += 1,
+                Outcome::Failed => report.failed += 1,
+                Outcome::Rejected => {
                     report.rejected += 1;
                     *report.rejected_by_code.entry(e.code).or_default() += 1;
                 }
             }
-            let point = (e.at_us, u32::from(e.segments), e.status);
+            report.timed_out += u64::from(e.timed_out());
+            let point = Point {
+                at_us: e.at_us,
+                segments: u32::from(e.segments),
+                outcome: e.outcome(),
+                duplicate,
+            };
             by_account.entry(e.account).or_default().0.push(point);
             by_sender
                 .entry((e.account, e.from))
@@ -151,8 +188,8 @@ impl Core {
             let series = by_account_sid.get(a.account.sid.as_str()).copied();
             let limit = (a.bucket.rate(), a.bucket.burst());
             report.accounts.push(limit_report(
-                &a.account.sid,
-                None,
+                (&a.account.sid, None),
+                a.account.carrier,
                 a.account.unit,
                 limit,
                 series,
@@ -168,8 +205,8 @@ impl Core {
             let limit = (a.account.sender_rate, a.account.sender_burst);
             let from = self.log.name(*from).to_owned();
             report.senders.push(limit_report(
-                sid,
-                Some(from),
+                (sid, Some(from)),
+                a.account.carrier,
                 a.account.unit,
                 limit,
                 Some(series),
@@ -180,8 +217,8 @@ impl Core {
 }
 
 fn limit_report(
-    account_sid: &str,
-    from: Option<String>,
+    (account_sid, from): (&str, Option<String>),
+    carrier: Carrier,
     unit: Unit,
     (rate, burst): (f64, f64),
     series: Option<&Series>,
@@ -190,13 +227,17 @@ fn limit_report(
     let points = &series.unwrap_or(&empty).0;
     let limited = rate > 0.0;
     let units = |w: u32| if unit == Unit::Segments { w } else { 1 };
+    let count = |outcome| points.iter().filter(|p| p.outcome == outcome).count() as u64;
     // The log is appended under the decision lock, so it is already in time order.
-    let all: Vec<(u64, u32)> = points.iter().map(|&(t, _, _)| (t, 1)).collect();
-    let all_units: Vec<(u64, u32)> = points.iter().map(|&(t, w, _)| (t, units(w))).collect();
+    let all: Vec<(u64, u32)> = points.iter().map(|p| (p.at_us, 1)).collect();
+    let all_units: Vec<(u64, u32)> = points
+        .iter()
+        .map(|p| (p.at_us, units(p.segments)))
+        .collect();
     let accepted: Vec<(u64, u32)> = points
         .iter()
-        .filter(|p| p.2 == 201)
-        .map(|&(t, w, _)| (t, units(w)))
+        .filter(|p| p.outcome == Outcome::Accepted)
+        .map(|p| (p.at_us, units(p.segments)))
         .collect();
     let accepted_ones: Vec<(u64, u32)> = accepted.iter().map(|&(t, _)| (t, 1)).collect();
     let limit = limited.then_some(rate + burst);
@@ -204,12 +245,15 @@ fn limit_report(
     LimitReport {
         account_sid: account_sid.to_owned(),
         from,
+        carrier,
         unit,
         rate: limited.then_some(rate),
         burst,
         requests: points.len() as u64,
         accepted: accepted.len() as u64,
-        throttled: points.iter().filter(|p| p.2 == 429).count() as u64,
+        throttled: count(Outcome::Throttled),
+        failed: count(Outcome::Failed),
+        duplicates: points.iter().filter(|p| p.duplicate).count() as u64,
         max_requests_1s: scan(&all, ONE_SECOND_US, None).max,
         max_accepted_1s: scan(&accepted_ones, ONE_SECOND_US, None).max,
         max_units_1s: units_scan.max,

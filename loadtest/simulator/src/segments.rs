@@ -23,6 +23,12 @@ pub fn count(body: &str) -> u16 {
     u16::try_from(segments).unwrap_or(u16::MAX)
 }
 
+/// Whether the body fits GSM-7 (otherwise it goes as UCS-2); Telnyx reports the encoding
+/// and Vonage needs `type=unicode` for the rest.
+pub fn is_gsm7(body: &str) -> bool {
+    gsm_septets(body).is_some()
+}
+
 fn gsm_septets(body: &str) -> Option<usize> {
     body.chars().try_fold(0usize, |acc, c| {
         if GSM_BASIC.contains(c) {

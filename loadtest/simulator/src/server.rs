@@ -8,7 +8,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::carriers::twilio;
+use crate::carriers::{telnyx, twilio, vonage};
 use crate::control;
 use crate::engine::Shared;
 
@@ -16,6 +16,8 @@ use crate::engine::Shared;
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .merge(twilio::routes())
+        .merge(telnyx::routes())
+        .merge(vonage::routes())
         .merge(control::routes())
         .with_state(shared)
 }

@@ -13,18 +13,20 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
-use super::{CallbackRequest, Carrier, DeliveryStatus, Message, Rejection, SendRequest};
+use super::{
+    CLIENT_ID_HEADER, CallbackRequest, DeliveryStatus, Message, Rejection, SendRequest, Wire,
+    answer, field,
+};
+use crate::config::{Account, Carrier};
 use crate::engine::Shared;
 use crate::signing::{TWILIO_SIGNATURE_HEADER, twilio_signature};
 
 /// The API version in Twilio's paths and callbacks.
 pub const API_VERSION: &str = "2010-04-01";
-/// The header Floodgate may send to tie a carrier request to its own message.
-pub const CLIENT_ID_HEADER: &str = "x-floodgate-message-id";
 /// `ErrorCode` of an `undelivered` callback: 30003, unreachable handset (transient).
 const UNREACHABLE: u16 = 30003;
 
-/// Marker for the [`Carrier`] implementation.
+/// Marker for the [`Wire`] implementation.
 pub(crate) struct Twilio;
 
 /// The send route, mounted by the server.
@@ -41,49 +43,49 @@ async fn send(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let request = parse(account_sid, &headers, &body);
-    let decision = shared.decide::<Twilio>(&request);
-    if !decision.latency.is_zero() {
-        tokio::time::sleep(decision.latency).await;
-    }
-    if let Some(job) = decision.callback {
-        shared.callbacks.enqueue(job);
-    }
-    match decision.result {
-        Ok(message) => (StatusCode::CREATED, axum::Json(message_json(&message))).into_response(),
-        Err(rejection) => error_response(rejection, &request),
-    }
+    answer::<Twilio>(shared, parse(account_sid, &headers, &body)).await
 }
 
 /// Reads the form tolerantly: an undecodable body is treated as an empty one, so it is
 /// recorded and rejected like any other invalid send.
 fn parse(account_sid: String, headers: &HeaderMap, body: &[u8]) -> SendRequest {
     let form: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
-    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    // A Messaging Service replaces `From` (§1.1); the engine sends it for `MG…` senders.
+    let service = field(&form, "MessagingServiceSid").filter(|_| field(&form, "From").is_none());
     SendRequest {
         account_sid,
         credentials: text(header::AUTHORIZATION.as_str()).and_then(basic_credentials),
-        to: field("To"),
-        from: field("From"),
-        body: field("Body"),
-        status_callback: field("StatusCallback"),
+        to: field(&form, "To"),
+        messaging_service: service.is_some(),
+        from: field(&form, "From").or(service),
+        body: field(&form, "Body"),
+        status_callback: field(&form, "StatusCallback"),
         client_id: text(CLIENT_ID_HEADER).map(str::to_owned),
+        ..SendRequest::default()
     }
 }
 
-fn basic_credentials(value: &str) -> Option<(String, String)> {
+/// `(user, secret)` of an HTTP Basic header; Vonage accepts the same form.
+pub(crate) fn basic_credentials(value: &str) -> Option<(String, String)> {
     let encoded = value.strip_prefix("Basic ")?;
     let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
     let (user, secret) = decoded.split_once(':')?;
     Some((user.to_owned(), secret.to_owned()))
 }
 
+/// The Message resource; with a Messaging Service it is `accepted` and `from` stays null
+/// until the service picks a sender.
 fn message_json(m: &Message) -> Value {
+    let (status, from, service) = if m.messaging_service {
+        ("accepted", Value::Null, json!(m.from))
+    } else {
+        ("queued", json!(m.from), Value::Null)
+    };
     let created = m.created.format("%a, %d %b %Y %H:%M:%S %z").to_string();
     let uri = format!(
         "/{API_VERSION}/Accounts/{}/Messages/{}",
-        m.account_sid, m.sid
+        m.account_sid, m.id
     );
     json!({
         "account_sid": m.account_sid,
@@ -95,46 +97,72 @@ fn message_json(m: &Message) -> Value {
         "direction": "outbound-api",
         "error_code": null,
         "error_message": null,
-        "from": m.from,
-        "messaging_service_sid": null,
+        "from": from,
+        "messaging_service_sid": service,
         "num_media": "0",
         "num_segments": m.segments.to_string(),
         "price": null,
         "price_unit": "USD",
-        "sid": m.sid,
-        "status": "queued",
+        "sid": m.id,
+        "status": status,
         "subresource_uris": { "media": format!("{uri}/Media.json") },
         "to": m.to,
         "uri": format!("{uri}.json"),
     })
 }
 
-fn error_response(rejection: Rejection, request: &SendRequest) -> Response {
-    let code = Twilio::error_code(rejection);
-    let message = match rejection {
-        Rejection::Unauthenticated => "Authenticate".to_owned(),
-        Rejection::MissingFrom => "A 'From' phone number is required.".to_owned(),
-        Rejection::MissingBody => "Message body is required.".to_owned(),
-        Rejection::InvalidTo => format!(
-            "The 'To' number {} is not a valid phone number.",
-            request.to.as_deref().unwrap_or("")
-        ),
-        Rejection::OptedOut => "Attempt to send to unsubscribed recipient".to_owned(),
-        Rejection::Throttled => "Too Many Requests".to_owned(),
-        Rejection::ServerError => "An internal server error has occurred".to_owned(),
-    };
-    let status =
-        StatusCode::from_u16(rejection.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = json!({
-        "code": code,
-        "message": message,
-        "more_info": format!("https://www.twilio.com/docs/errors/{code}"),
-        "status": status.as_u16(),
-    });
-    (status, axum::Json(body)).into_response()
-}
+impl Wire for Twilio {
+    const CARRIER: Carrier = Carrier::Twilio;
 
-impl Carrier for Twilio {
+    fn owns(account: &Account, req: &SendRequest) -> bool {
+        account.sid == req.account_sid
+            && req
+                .credentials
+                .as_ref()
+                .is_some_and(|(user, secret)| *user == account.sid && *secret == account.auth_token)
+    }
+
+    fn http_status(rejection: Rejection) -> u16 {
+        match rejection {
+            Rejection::Unauthenticated => 401,
+            Rejection::MissingFrom
+            | Rejection::MissingBody
+            | Rejection::InvalidTo
+            | Rejection::OptedOut => 400,
+            Rejection::Throttled => 429,
+            Rejection::ServerError => 500,
+        }
+    }
+
+    fn accepted(message: &Message) -> Response {
+        (StatusCode::CREATED, axum::Json(message_json(message))).into_response()
+    }
+
+    fn refused(rejection: Rejection, request: &SendRequest) -> Response {
+        let code = Self::error_code(rejection);
+        let message = match rejection {
+            Rejection::Unauthenticated => "Authenticate".to_owned(),
+            Rejection::MissingFrom => "A 'From' phone number is required.".to_owned(),
+            Rejection::MissingBody => "Message body is required.".to_owned(),
+            Rejection::InvalidTo => format!(
+                "The 'To' number {} is not a valid phone number.",
+                request.to.as_deref().unwrap_or("")
+            ),
+            Rejection::OptedOut => "Attempt to send to unsubscribed recipient".to_owned(),
+            Rejection::Throttled => "Too Many Requests".to_owned(),
+            Rejection::ServerError => "An internal server error has occurred".to_owned(),
+        };
+        let status = StatusCode::from_u16(Self::http_status(rejection))
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = json!({
+            "code": code,
+            "message": message,
+            "more_info": format!("https://www.twilio.com/docs/errors/{code}"),
+            "status": status.as_u16(),
+        });
+        (status, axum::Json(body)).into_response()
+    }
+
     fn error_code(rejection: Rejection) -> u16 {
         match rejection {
             Rejection::Unauthenticated => 20003,
@@ -147,31 +175,37 @@ impl Carrier for Twilio {
         }
     }
 
-    fn status_callback(
+    fn status_callbacks(
         message: &Message,
         status: DeliveryStatus,
         url: &str,
-        auth_token: &str,
-    ) -> CallbackRequest {
+        account: &Account,
+    ) -> Vec<CallbackRequest> {
         let status_name = match status {
             DeliveryStatus::Sent => "sent",
             DeliveryStatus::Delivered => "delivered",
             DeliveryStatus::Undelivered => "undelivered",
         };
         let mut params = vec![
-            ("MessageSid", message.sid.clone()),
+            ("MessageSid", message.id.clone()),
             ("MessageStatus", status_name.to_owned()),
-            ("SmsSid", message.sid.clone()),
+            ("SmsSid", message.id.clone()),
             ("SmsStatus", status_name.to_owned()),
             ("AccountSid", message.account_sid.clone()),
-            ("From", message.from.clone()),
             ("To", message.to.clone()),
             ("ApiVersion", API_VERSION.to_owned()),
         ];
+        // The simulator models no pool numbers, so a service message names only the service.
+        let sender = if message.messaging_service {
+            "MessagingServiceSid"
+        } else {
+            "From"
+        };
+        params.push((sender, message.from.clone()));
         if status == DeliveryStatus::Undelivered {
             params.push(("ErrorCode", UNREACHABLE.to_string()));
         }
-        form_request(url, auth_token, &params)
+        vec![form_request(url, &account.auth_token, &params)]
     }
 }
 

@@ -110,3 +110,78 @@ async fn segments_are_the_unit_when_configured() {
     assert_eq!(account.max_requests_1s, 3);
     t.sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn per_sender_limits_answer_in_each_carriers_form() {
+    use crate::helpers::{
+        assert_telnyx_error, assert_vonage_status, telnyx_account, vonage_account,
+    };
+    let per_sender = |account: Account| Account {
+        sender_rate: 1.0,
+        sender_burst: 1.0,
+        ..account
+    };
+    let config = SimConfig {
+        accounts: vec![
+            per_sender(Account::default()),
+            per_sender(telnyx_account()),
+            per_sender(vonage_account()),
+        ],
+        ..SimConfig::default()
+    };
+    let t = spawn(config).await;
+
+    assert_eq!(t.sms(TO, "a").await.0, 201);
+    let (status, body) = t.sms(TO, "b").await;
+    assert_twilio_error(&body, status, 20429);
+    assert_eq!(
+        t.send(&[("To", TO), ("From", "+15550002222"), ("Body", "c")])
+            .await
+            .0,
+        201,
+        "another sender has its own bucket"
+    );
+
+    assert_eq!(t.telnyx(TO, "a").await.0, 200);
+    let (status, body) = t.telnyx(TO, "b").await;
+    assert_eq!(status, 429);
+    assert_telnyx_error(&body, "40318");
+
+    assert_eq!(t.vonage(TO, "a").await.1["messages"][0]["status"], "0");
+    let (status, body) = t.vonage(TO, "b").await;
+    assert_eq!(status, 200);
+    assert_vonage_status(&body, "1");
+
+    let report = t.sim.report();
+    assert_eq!(report.senders.len(), 4);
+    for sender in &report.senders {
+        assert_eq!(sender.rate, Some(1.0), "{sender:?}");
+        assert!(sender.utilisation.is_some(), "{sender:?}");
+        assert!(sender.max_accepted_1s <= 1, "{sender:?}");
+    }
+    let vonage = report
+        .senders
+        .iter()
+        .find(|s| s.carrier == floodgate_sim::Carrier::Vonage)
+        .expect("a Vonage sender");
+    assert_eq!(
+        vonage.from.as_deref(),
+        Some("15550001111"),
+        "recorded as sent"
+    );
+    assert_eq!((vonage.accepted, vonage.throttled), (1, 1));
+    t.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn duplicates_are_reported_per_account_and_sender() {
+    let t = spawn(SimConfig::default()).await;
+    for _ in 0..3 {
+        assert_eq!(t.sms(TO, "same").await.0, 201);
+    }
+    let report = t.sim.report();
+    assert_eq!(report.duplicates, 2);
+    assert_eq!(report.accounts[0].duplicates, 2);
+    assert_eq!(report.senders[0].duplicates, 2);
+    t.sim.shutdown().await;
+}

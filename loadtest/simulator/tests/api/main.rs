@@ -2,7 +2,12 @@
 //! and talks to it over real HTTP.
 
 mod callbacks;
+mod carrier_callbacks;
 mod control;
+mod faults;
 mod helpers;
 mod limits;
+mod priority;
 mod send;
+mod telnyx;
+mod vonage;

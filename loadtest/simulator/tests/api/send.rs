@@ -184,3 +184,25 @@ async fn the_client_message_id_is_recorded() {
     assert_eq!(recorded[0].body.as_deref(), Some("hi"));
     t.sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_messaging_service_replaces_from() {
+    let t = spawn(SimConfig::default()).await;
+    let (status, body) = t
+        .send(&[
+            ("To", TO),
+            ("MessagingServiceSid", "MG0011"),
+            ("Body", "hi"),
+        ])
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["status"], "accepted");
+    assert_eq!(body["messaging_service_sid"], "MG0011");
+    assert!(body["from"].is_null());
+    assert_eq!(
+        t.sim.requests()[0].from,
+        "MG0011",
+        "the service is the sender"
+    );
+    t.sim.shutdown().await;
+}

@@ -1,5 +1,4 @@
-//! Twilio's `X-Twilio-Signature` (carriers-reference §1.4), written from the algorithm
-//! rather than borrowed from the engine, so the simulator checks Floodgate independently.
+//! Twilio's `X-Twilio-Signature` (carriers-reference §1.4).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
