@@ -7,6 +7,7 @@ mod instances;
 mod priority;
 mod runtime;
 mod senders;
+mod storm;
 
 use std::time::{Duration, Instant};
 
