@@ -22,7 +22,8 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// Starts inbound, fan-out, receipts, one deliver stage per carrier lane, and the outbox forwarder.
+    /// Starts inbound, fan-out, receipts, one deliver stage per carrier lane, the outbox
+    /// forwarder, and the metrics sampler.
     ///
     /// A profile whose credentials are missing gets no deliver stage (its work waits in its queue).
     pub fn start(
@@ -137,6 +138,13 @@ impl Pipeline {
                 stages.push(spawn_stage(bus.clone(), cfg, deliver, shutdown.clone()));
             }
         }
+        let queues = QueueName::pipeline(carriers.iter().map(|p| p.name.as_str()));
+        stages.push(crate::telemetry::spawn_sampler(
+            bus.clone(),
+            store.clone(),
+            queues,
+            shutdown.clone(),
+        ));
         stages.push(super::spawn_scheduler(
             bus.clone(),
             store.clone(),
