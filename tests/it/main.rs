@@ -9,6 +9,7 @@ mod support;
 mod api;
 mod bus;
 mod chaos;
+mod observability;
 mod pipeline;
 mod rabbitmq_bus;
 mod rabbitmq_smoke;
