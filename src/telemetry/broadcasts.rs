@@ -60,6 +60,9 @@ impl Drop for Slot {
     }
 }
 
+/// Reads one gauge's value from a sample; `None` leaves the series out.
+type Reading = fn(&BroadcastSample) -> Option<f64>;
+
 /// Prometheus text for every published broadcast (one series per id; the first slot wins).
 pub fn render() -> String {
     let all = SNAPSHOTS.lock().unwrap_or_else(PoisonError::into_inner);
@@ -67,7 +70,7 @@ pub fn render() -> String {
     for sample in all.values().flatten() {
         by_id.entry(sample.id).or_insert(sample);
     }
-    let families: [(&str, fn(&BroadcastSample) -> Option<f64>); 5] = [
+    let families: [(&str, Reading); 5] = [
         (BROADCAST_RECIPIENTS, |s| Some(s.recipients as f64)),
         (BROADCAST_SENT_MESSAGES, |s| Some(s.sent as f64)),
         (BROADCAST_REMAINING_MESSAGES, |s| Some(s.remaining as f64)),
