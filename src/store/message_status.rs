@@ -17,6 +17,7 @@ pub enum AdvanceOutcome {
         to: PhoneNumber,
         /// When the carrier accepted it; equal to `delivered_at` if this callback set both.
         sent_at: Option<DateTime<Utc>>,
+        /// When the delivered callback was applied; `None` until delivered.
         delivered_at: Option<DateTime<Utc>>,
     },
     /// The message is already at or past the reported status (duplicate or out-of-order callback).
