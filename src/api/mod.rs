@@ -9,7 +9,7 @@
 //! - `openapi`: the document and `GET /openapi.json`.
 
 mod auth;
-mod broadcast_json;
+pub(crate) mod broadcast_json;
 mod broadcasts;
 mod cap;
 mod extract;

@@ -36,8 +36,12 @@ pub struct ConsumeOptions {
 /// Depth of a queue, for metrics and ETAs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueDepth {
-    /// Ready plus unacknowledged items.
+    /// Embedded: items waiting or being worked on. RabbitMQ: ready items only.
     pub messages: u64,
+    /// How long the oldest item waiting to be picked up has waited (zero when none waits):
+    /// since its publish, or the end of its retry delay. Exact when embedded; on RabbitMQ an
+    /// upper bound (see `rabbitmq::head_age`).
+    pub oldest_age: Duration,
 }
 
 /// The bus the pipeline runs on; cheap to clone.
@@ -98,7 +102,7 @@ impl Bus {
         }
     }
 
-    /// How much work waits in `queue`.
+    /// How much work waits in `queue`, and for how long; `dead-letter` counts dead letters.
     pub async fn depth(&self, queue: &QueueName) -> Result<QueueDepth, BusError> {
         match self {
             Self::Embedded(bus) => bus.depth(queue).await,

@@ -51,6 +51,18 @@ impl QueueName {
         Self("dead-letter".into())
     }
 
+    /// Every queue of a pipeline delivering through `carriers`, dead-letter queue included.
+    pub fn pipeline<'a>(carriers: impl IntoIterator<Item = &'a str>) -> Vec<Self> {
+        let mut queues = vec![Self::inbound(), Self::fanout(), Self::receipts()];
+        for carrier in carriers {
+            for lane in [Lane::Transactional, Lane::Broadcast] {
+                queues.push(Self::deliver(carrier, lane));
+            }
+        }
+        queues.push(Self::dead_letter());
+        queues
+    }
+
     /// The bare name, e.g. `deliver.twilio.broadcast`.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -10,12 +10,11 @@ use axum::response::{IntoResponse, Response};
 use super::AppState;
 use crate::telemetry::metrics::{HTTP_REQUEST_DURATION_SECONDS, HTTP_REQUESTS_TOTAL};
 
-/// Prometheus text exposition.
+/// Prometheus text exposition: the recorder's metrics, then the running broadcasts' gauges.
 pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
+    let mut text = state.metrics.render();
+    text.push_str(&crate::telemetry::broadcasts::render());
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }
 
 /// Counts and times requests by route template (not raw path, which would explode cardinality).

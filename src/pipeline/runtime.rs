@@ -23,7 +23,8 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// Starts inbound, fan-out, receipts, one deliver stage per carrier lane, and the outbox forwarder.
+    /// Starts inbound, fan-out, receipts, one deliver stage per carrier lane, the outbox
+    /// forwarder, and the metrics sampler.
     ///
     /// A profile whose credentials are missing gets no deliver stage (its work waits in its queue).
     pub fn start(
@@ -166,6 +167,13 @@ impl Pipeline {
             };
             stages.push(holder.spawn(shutdown.clone()));
         }
+        let queues = QueueName::pipeline(carriers.iter().map(|p| p.name.as_str()));
+        stages.push(crate::telemetry::spawn_sampler(
+            bus.clone(),
+            store.clone(),
+            queues,
+            shutdown.clone(),
+        ));
         stages.push(super::spawn_scheduler(
             bus.clone(),
             store.clone(),

@@ -15,6 +15,10 @@ pub enum AdvanceOutcome {
         broadcast_id: Option<i64>,
         from: Option<PhoneNumber>,
         to: PhoneNumber,
+        /// When the carrier accepted it; equal to `delivered_at` if this callback set both.
+        sent_at: Option<DateTime<Utc>>,
+        /// When the delivered callback was applied; `None` until delivered.
+        delivered_at: Option<DateTime<Utc>>,
     },
     /// The message is already at or past the reported status (duplicate or out-of-order callback).
     Stale { current: MessageStatus },
@@ -78,11 +82,20 @@ impl Store {
     ) -> Result<AdvanceOutcome, StoreError> {
         let sql = format!(
             "UPDATE messages SET {SET_STATUS} WHERE carrier = $1 AND provider_message_id = $2 \
-             AND status_rank < $4 RETURNING id, community_id, broadcast_id, from_number, to_number"
+             AND status_rank < $4 \
+             RETURNING id, community_id, broadcast_id, from_number, to_number, sent_at, delivered_at"
         );
         let at = Utc::now();
         let (sent, delivered) = implied_times(status, at);
-        type Moved = (i64, i64, Option<i64>, Option<String>, String);
+        type Moved = (
+            i64,
+            i64,
+            Option<i64>,
+            Option<String>,
+            String,
+            Option<DateTime<Utc>>,
+            Option<DateTime<Utc>>,
+        );
         let moved: Option<Moved> = with_pool!(self, pool => sqlx::query_as(&sql)
             .bind(carrier)
             .bind(provider_message_id)
@@ -94,7 +107,9 @@ impl Store {
             .bind(delivered)
             .fetch_optional(pool)
             .await)?;
-        if let Some((message_id, community_id, broadcast_id, from, to)) = moved {
+        if let Some((message_id, community_id, broadcast_id, from, to, sent_at, delivered_at)) =
+            moved
+        {
             let from = opt_phone("messages.from_number", from.as_deref())?;
             let to = phone("messages.to_number", &to)?;
             return Ok(AdvanceOutcome::Advanced {
@@ -103,6 +118,8 @@ impl Store {
                 broadcast_id,
                 from,
                 to,
+                sent_at,
+                delivered_at,
             });
         }
         let sql = "SELECT status FROM messages WHERE carrier = $1 AND provider_message_id = $2";

@@ -14,6 +14,7 @@
 //!   and `broadcast_quota` (idempotent replays, the daily-cap budget).
 //! - `messages` (claims), `message_status` (forward-only updates), `messages_bulk` (fan-out insert).
 //! - `inbound`, `outbox`, and `keywords`: the one multi-table transaction the webhooks need.
+//! - `telemetry`: the metrics sampler's reads (running broadcasts, queue heads, dead letters).
 //! - `decode`: stored text back into domain types, reporting [`StoreError::Corrupt`].
 //!
 //! Broadcast messages store no body (the broadcast holds it); reads resolve it.
@@ -52,6 +53,7 @@ mod outbox;
 mod pool;
 mod queue_items;
 mod senders;
+mod telemetry;
 
 pub use api_keys::ApiKey;
 pub use broadcast_progress::StatusCounts;

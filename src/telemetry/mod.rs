@@ -1,7 +1,17 @@
-//! Logging setup and every metric name, with its labels and unit, in one place.
+//! Logging setup, every metric name with its labels and unit, and the tasks that sample gauges.
+//!
+//! # Layout
+//! - `metrics`: the catalogue (one constant and doc line per metric).
+//! - `recorder`: the Prometheus recorder, histogram buckets, `# HELP` lines.
+//! - `sampler`: queue depths and ages, the outbox, running broadcasts, every 2 s.
+//! - `broadcasts`: the per-broadcast gauges, rendered beside the recorder's output.
 
+pub mod broadcasts;
 mod logging;
 pub mod metrics;
+mod recorder;
+mod sampler;
 
 pub use logging::init_logging;
-pub use metrics::{install_recorder, prometheus_handle};
+pub use recorder::{install_recorder, prometheus_handle};
+pub use sampler::{PERIOD as SAMPLE_PERIOD, spawn_sampler};

@@ -10,6 +10,7 @@ mod api;
 mod bus;
 mod chaos;
 mod limits;
+mod observability;
 mod pipeline;
 mod rabbitmq_bus;
 mod rabbitmq_smoke;

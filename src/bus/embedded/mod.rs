@@ -146,11 +146,20 @@ impl EmbeddedBus {
         self.inner.events.subscribe()
     }
 
-    /// Rows waiting or leased in `queue`.
+    /// Rows waiting or leased in `queue`, and how long the oldest visible row has waited.
+    /// The dead-letter queue is the `dead_letters` table: its age is the oldest dead letter's.
     pub async fn depth(&self, queue: &QueueName) -> Result<QueueDepth, BusError> {
-        let n = self.inner.store.queue_depth(queue.as_str()).await?;
+        let store = &self.inner.store;
+        let (n, since_ms) = if *queue == QueueName::dead_letter() {
+            store.dead_letter_stats().await?
+        } else {
+            let n = store.queue_depth(queue.as_str()).await?;
+            (n, store.queue_head_visible_ms(queue.as_str()).await?)
+        };
+        let waited = since_ms.map_or(0, |since| now_ms().saturating_sub(since).max(0));
         Ok(QueueDepth {
             messages: n.max(0) as u64,
+            oldest_age: Duration::from_millis(waited as u64),
         })
     }
 

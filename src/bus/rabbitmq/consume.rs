@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::ack::RabbitAck;
 use super::connection::{Link, backoff};
-use super::publish::attempt_of;
+use super::publish::{attempt_of, published_of};
 use super::{Shared, topology};
 use crate::bus::delivery::Acker as BusAcker;
 use crate::bus::{BusError, ConsumeOptions, Delivery, QueueName};
@@ -167,6 +167,9 @@ async fn forward(
             requeue(&delivery.acker).await;
             return stop(&mut session).await;
         };
+        if let Some(published_ms) = published_of(&delivery.properties) {
+            shared.heads.consumed(queue, published_ms);
+        }
         let ack = RabbitAck::new(
             delivery.acker,
             Arc::clone(&session.channel),

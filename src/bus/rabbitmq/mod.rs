@@ -7,10 +7,12 @@
 //! - `publish`: confirmed, persistent, time-bounded publishing.
 //! - `consume`: the task feeding a [`Consumer`] and resubscribing after reconnects.
 //! - `ack`: [`RabbitAck`], settling one delivery.
+//! - `head_age`: the upper bound on a queue's oldest message age reported with its depth.
 
 mod ack;
 mod connection;
 mod consume;
+mod head_age;
 mod publish;
 mod topology;
 
@@ -50,6 +52,8 @@ struct Shared {
     config: RabbitConfig,
     /// Stops the connection task when the last holder drops it.
     manager: Manager,
+    /// What consumers here saw of each queue's head, for [`RabbitBus::depth`].
+    heads: head_age::HeadAges,
 }
 
 impl RabbitBus {
@@ -58,7 +62,11 @@ impl RabbitBus {
     pub async fn connect(config: RabbitConfig) -> Result<Self, BusError> {
         let manager = Manager::start(&config.url)?;
         Ok(Self {
-            shared: Arc::new(Shared { config, manager }),
+            shared: Arc::new(Shared {
+                config,
+                manager,
+                heads: head_age::HeadAges::new(chrono::Utc::now().timestamp_millis()),
+            }),
         })
     }
 
@@ -131,32 +139,44 @@ impl RabbitBus {
         self.shared.manager.current().is_some()
     }
 
-    /// Ready messages in the queue (passive declare); AMQP does not report unacked ones.
+    /// Ready messages in the queue (passive declare; AMQP does not report unacked ones) and an
+    /// upper bound on the oldest one's age. The queue is declared first (idempotent, same
+    /// arguments), so the passive declare cannot fail with NOT_FOUND, which would close the
+    /// topology channel under a concurrent declaration.
     pub async fn depth(&self, queue: &QueueName) -> Result<QueueDepth, BusError> {
         let limit = self.shared.config.publish_timeout;
         let link = self.shared.manager.require()?;
-        let channel = link.topology_channel().await?;
-        let options = QueueDeclareOptions {
-            passive: true,
-            ..QueueDeclareOptions::default()
-        };
-        let name = topology::queue_name(queue);
-        let declared = channel.queue_declare(&name, options, FieldTable::default());
-        match tokio::time::timeout(limit, declared).await {
-            Ok(Ok(q)) => Ok(QueueDepth {
-                messages: u64::from(q.message_count()),
-            }),
-            Ok(Err(lapin::Error::ProtocolError(e)))
-                if *e.kind() == AMQPErrorKind::Soft(AMQPSoftError::NOTFOUND) =>
+        let counted = async {
+            link.ensure_queue(queue).await?;
+            let channel = link.topology_channel().await?;
+            let options = QueueDeclareOptions {
+                passive: true,
+                ..QueueDeclareOptions::default()
+            };
+            let name = topology::queue_name(queue);
+            match channel
+                .queue_declare(&name, options, FieldTable::default())
+                .await
             {
-                link.forget_queue(queue);
-                Ok(QueueDepth::default())
+                Ok(q) => Ok(u64::from(q.message_count())),
+                Err(lapin::Error::ProtocolError(e))
+                    if *e.kind() == AMQPErrorKind::Soft(AMQPSoftError::NOTFOUND) =>
+                {
+                    // Deleted behind our back: declare it again next time.
+                    link.forget_queue(queue);
+                    Ok(0)
+                }
+                Err(e) => Err(link.classify(e)),
             }
-            Ok(Err(e)) => Err(link.classify(e)),
-            Err(_) => Err(BusError::Unavailable(format!(
-                "no queue depth within {limit:?}"
-            ))),
-        }
+        };
+        let messages = tokio::time::timeout(limit, counted)
+            .await
+            .map_err(|_| BusError::Unavailable(format!("no queue depth within {limit:?}")))??;
+        let now = chrono::Utc::now().timestamp_millis();
+        Ok(QueueDepth {
+            messages,
+            oldest_age: self.shared.heads.age(queue, messages, now),
+        })
     }
 
     /// The retry policy.

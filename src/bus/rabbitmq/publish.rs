@@ -20,6 +20,9 @@ pub(super) const ATTEMPT_HEADER: &str = "x-floodgate-attempt";
 pub(super) const QUEUE_HEADER: &str = "x-floodgate-queue";
 /// Why an item was dead-lettered.
 pub(super) const REASON_HEADER: &str = "x-floodgate-reason";
+/// When the item was published, or is due after its retry delay, in Unix milliseconds:
+/// consumers use it to bound the age of the queue's head (`head_age`).
+pub(super) const PUBLISHED_HEADER: &str = "x-floodgate-published-ms";
 
 /// AMQP delivery mode 2: the broker writes the message to disk.
 const PERSISTENT: u8 = 2;
@@ -46,10 +49,29 @@ pub(super) fn attempt_of(properties: &BasicProperties) -> u32 {
     attempt.filter(|n| *n >= 1).unwrap_or(1)
 }
 
-fn attempt_headers(attempt: u32) -> FieldTable {
+/// The publish (or due) time in a delivery's headers, if it carries one.
+pub(super) fn published_of(properties: &BasicProperties) -> Option<i64> {
+    let value = properties
+        .headers()
+        .as_ref()
+        .and_then(|h| h.inner().get(PUBLISHED_HEADER));
+    match value {
+        Some(AMQPValue::LongLongInt(ms)) => Some(*ms),
+        Some(AMQPValue::Timestamp(ms)) => i64::try_from(*ms).ok(),
+        _ => None,
+    }
+}
+
+/// Headers of a work item: its attempt number, and when it is ready to be consumed.
+fn attempt_headers(attempt: u32, ready_at_ms: i64) -> FieldTable {
     let mut headers = FieldTable::default();
     headers.insert(ATTEMPT_HEADER.into(), AMQPValue::LongUInt(attempt));
+    headers.insert(PUBLISHED_HEADER.into(), AMQPValue::LongLongInt(ready_at_ms));
     headers
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
 fn truncate(reason: &str) -> &str {
@@ -149,9 +171,10 @@ impl Shared {
                 routing_key: &name,
                 mandatory: true,
             };
+            let now = now_ms();
             let messages = payloads
                 .iter()
-                .map(|p| (p.as_ref(), attempt_headers(1)))
+                .map(|p| (p.as_ref(), attempt_headers(1, now)))
                 .collect();
             confirmed(&link, target, messages).await
         })
@@ -177,7 +200,14 @@ impl Shared {
                 routing_key: &name,
                 mandatory: true,
             };
-            confirmed(&link, target, vec![(payload, attempt_headers(attempt))]).await
+            let due =
+                now_ms().saturating_add(i64::try_from(bucket.as_millis()).unwrap_or(i64::MAX));
+            confirmed(
+                &link,
+                target,
+                vec![(payload, attempt_headers(attempt, due))],
+            )
+            .await
         })
         .await?;
         Ok(bucket)
@@ -193,7 +223,7 @@ impl Shared {
     ) -> Result<(), BusError> {
         self.bounded(async {
             let link = self.manager.require()?;
-            let mut headers = attempt_headers(attempt);
+            let mut headers = attempt_headers(attempt, now_ms());
             headers.insert(
                 QUEUE_HEADER.into(),
                 AMQPValue::LongString(queue.as_str().into()),
@@ -249,6 +279,15 @@ mod tests {
         assert_eq!(with(AMQPValue::LongInt(-2)), 1);
         assert_eq!(with(AMQPValue::LongUInt(0)), 1);
         assert_eq!(with(AMQPValue::Boolean(true)), 1);
+    }
+
+    #[test]
+    fn the_publish_time_round_trips_through_the_headers() {
+        assert_eq!(published_of(&BasicProperties::default()), None);
+        let headers = attempt_headers(2, 1_700_000_000_123);
+        let properties = BasicProperties::default().with_headers(headers);
+        assert_eq!(published_of(&properties), Some(1_700_000_000_123));
+        assert_eq!(attempt_of(&properties), 2);
     }
 
     #[test]

@@ -191,6 +191,7 @@ impl Processor for InboundStage {
             Ok(InboundApplied::Duplicate { inbound_id }) => {
                 metrics::counter!(INBOUND_DUPLICATES_TOTAL, "carrier" => cmd.carrier.clone())
                     .increment(1);
+                metrics::counter!(WEBHOOKS_TOTAL, "carrier" => cmd.carrier.clone(), "kind" => "inbound", "outcome" => "duplicate").increment(1);
                 // A redelivery after a crash between commit and publish: make sure the reply is queued.
                 match self.store.reply_for_inbound(inbound_id).await {
                     Ok(Some((id, MessageStatus::Queued))) => {

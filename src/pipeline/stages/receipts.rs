@@ -11,7 +11,7 @@ use crate::domain::MessageStatus;
 use crate::events::{Event, seal, timestamp, v1};
 use crate::pipeline::Processor;
 use crate::store::{AdvanceOutcome, Store};
-use crate::telemetry::metrics::RECEIPTS_TOTAL;
+use crate::telemetry::metrics::{RECEIPT_LATENCY_SECONDS, RECEIPTS_TOTAL, WEBHOOKS_TOTAL};
 
 /// Applies one status callback; an unknown provider id is retried (the send result may be in flight).
 pub struct ReceiptsStage {
@@ -48,13 +48,28 @@ impl Processor for ReceiptsStage {
             )
             .await
         {
-            Ok(AdvanceOutcome::Advanced { message_id, .. }) => {
+            Ok(AdvanceOutcome::Advanced {
+                message_id,
+                sent_at,
+                delivered_at,
+                ..
+            }) => {
                 count("advanced");
+                // Only when the send time was known before this callback (otherwise both are now).
+                if let (Some(sent), Some(delivered)) = (sent_at, delivered_at) {
+                    if let Ok(latency) = (delivered - sent).to_std() {
+                        if !latency.is_zero() {
+                            metrics::histogram!(RECEIPT_LATENCY_SECONDS, "carrier" => cmd.carrier.clone())
+                                .record(latency.as_secs_f64());
+                        }
+                    }
+                }
                 self.publish_event(message_id, &cmd, status).await;
                 Outcome::Done
             }
             Ok(AdvanceOutcome::Stale { .. }) => {
                 count("stale");
+                metrics::counter!(WEBHOOKS_TOTAL, "carrier" => cmd.carrier.clone(), "kind" => "status", "outcome" => "stale").increment(1);
                 Outcome::Done
             }
             Ok(AdvanceOutcome::Unknown)

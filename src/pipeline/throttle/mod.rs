@@ -135,6 +135,8 @@ impl Throttle {
             }),
         };
         throttle.publish_gauges();
+        // Registered at 0, so a dashboard and an alert see "no back-off yet", not no data.
+        metrics::counter!(m::CARRIER_BACKOFFS_TOTAL, "carrier" => carrier.to_string()).increment(0);
         throttle
     }
 

@@ -6,7 +6,7 @@ mod completion;
 mod poison;
 mod receipts;
 mod schedule;
-pub mod setup;
+pub(crate) mod setup;
 mod stop;
 
 /// Generates one test per backend from `async fn name(setup: Setup)`.

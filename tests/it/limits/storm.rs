@@ -1,0 +1,117 @@
+//! A storm of over-limit answers from the carrier: the engine backs off (it does not answer
+//! the storm with a storm of retries) and climbs back to the configured rate afterwards.
+
+use std::time::{Duration, Instant};
+
+use floodgate::sandbox::SandboxConfig;
+use floodgate_sim::ConfigPatch;
+
+use crate::pipeline::setup::{Setup, eventually, quick_pipeline, sandbox};
+
+const MEMBERS: u32 = 4_000;
+const RATE: f64 = 200.0;
+const STORM: Duration = Duration::from_secs(4);
+
+/// The engine's current (adaptive) rate for the sim carrier, from `/metrics`.
+async fn current_rate(base: &str) -> Option<f64> {
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    text.lines()
+        .find(|l| l.starts_with("floodgate_carrier_limit_current_per_second{carrier=\"sim\"}"))?
+        .rsplit(' ')
+        .next()?
+        .parse()
+        .ok()
+}
+
+async fn a_429_storm_is_met_with_back_off_then_recovery(setup: Setup) {
+    let sb = sandbox(
+        setup,
+        SandboxConfig {
+            members: MEMBERS,
+            rate: RATE,
+            burst: 10,
+            pipeline: quick_pipeline(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let broadcast = sb.start_broadcast("Weather the storm.").await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while sb.sim.report().accepted < 300 {
+        assert!(Instant::now() < deadline, "the broadcast never got going");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    sb.sim
+        .update_config(&ConfigPatch {
+            storm_duration_ms: Some(STORM.as_millis() as u64),
+            ..ConfigPatch::default()
+        })
+        .expect("the simulator takes the storm");
+    tokio::time::sleep(STORM).await;
+    let lowest = current_rate(&sb.base)
+        .await
+        .expect("the current-rate gauge");
+    assert!(lowest < RATE, "the engine did not lower its rate: {lowest}");
+
+    eventually(
+        Duration::from_secs(60),
+        "the adaptive rate climbs back to the configured one",
+        || async { current_rate(&sb.base).await == Some(RATE) },
+    )
+    .await;
+    let recovered_at = sb.sim_epoch.elapsed().as_secs_f64() * 1000.0;
+    // One more second at full speed, then judge.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let report = sb.sim.report();
+    let storm = report.storm.clone().expect("the storm section");
+    eprintln!("{setup:?}: {storm:?}");
+    // Without back-off the engine would have kept its 200/s up and retried every refusal:
+    // 800 requests or more in 4 s. Pausing 1 s, 2 s, ... with a halved rate sends a handful.
+    assert!(
+        storm.requests_during <= 40,
+        "{} requests during a {STORM:?} storm: no back-off",
+        storm.requests_during
+    );
+    assert!(
+        storm.accepted_after > 0,
+        "nothing went through after the storm"
+    );
+    let accepted: Vec<f64> = sb
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| r.status == 201 && r.at_ms >= recovered_at)
+        .map(|r| r.at_ms)
+        .collect();
+    let in_one_second = accepted
+        .iter()
+        .filter(|at| **at < recovered_at + 1000.0)
+        .count();
+    assert!(
+        in_one_second as f64 >= RATE * 0.8,
+        "recovered to the limit but sent only {in_one_second} in the next second"
+    );
+    let counts = sb
+        .wait_until_sent(broadcast, Duration::from_secs(90))
+        .await
+        .unwrap();
+    assert_eq!(counts.failed, 0, "throttling spent no attempts: {counts:?}");
+    assert_eq!(report.duplicates, 0);
+    sb.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_embedded_a_429_storm_is_met_with_back_off_then_recovery() {
+    a_429_storm_is_met_with_back_off_then_recovery(Setup::SqliteEmbedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_rabbitmq_a_429_storm_is_met_with_back_off_then_recovery() {
+    let _broker = crate::support::shared_broker().await;
+    a_429_storm_is_met_with_back_off_then_recovery(Setup::PostgresRabbit).await;
+}
