@@ -6,6 +6,7 @@
 mod store;
 mod support;
 
+mod adapters;
 mod api;
 mod bus;
 mod chaos;

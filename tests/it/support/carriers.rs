@@ -39,3 +39,21 @@ pub async fn spawn_app_with_profiles(backend: Backend, profiles: Vec<CarrierProf
         .expect("app builds");
     serve(app, dir)
 }
+
+/// Starts a server with exactly these profiles on `port`, whose public URL (the one carriers
+/// call back and sign over) is `http://127.0.0.1:{port}`.
+pub async fn spawn_app_with_profiles_on(
+    database_url: &str,
+    port: u16,
+    profiles: Vec<CarrierProfile>,
+) -> TestApp {
+    let mut settings = test_settings(database_url);
+    settings.listen = format!("127.0.0.1:{port}")
+        .parse()
+        .expect("a socket address");
+    settings.public_url = format!("http://127.0.0.1:{port}").parse().expect("a URL");
+    let app = Application::build(settings, profiles)
+        .await
+        .expect("app builds");
+    serve(app, None)
+}

@@ -13,7 +13,9 @@ pub mod world;
 
 pub use app::{TestApp, spawn_app, spawn_app_opts, spawn_app_with, test_settings};
 pub use broker::{exclusive_broker, fresh_vhost, rabbitmqctl, shared_broker};
-pub use carriers::{carrier_profiles, spawn_app_with_carriers, spawn_app_with_profiles};
+pub use carriers::{
+    carrier_profiles, spawn_app_with_carriers, spawn_app_with_profiles, spawn_app_with_profiles_on,
+};
 pub use leaders::{Leader, problem, spawn_api, test_phone};
 pub use services::{
     Backend, TestDb, amqp_url, fresh_postgres_url, fresh_sqlite_url, fresh_store,
