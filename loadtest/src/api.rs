@@ -22,6 +22,7 @@ pub struct LeaderApi {
 /// `GET /v1/broadcasts/{id}`, the fields the scenarios read.
 #[derive(Debug, Clone, Deserialize)]
 pub struct BroadcastDetail {
+    #[serde(flatten)]
     pub broadcast: BroadcastJson,
     pub counts: Counts,
 }
