@@ -69,6 +69,7 @@ impl Counts {
 #[derive(Debug, Clone, Deserialize)]
 pub struct MemberJson {
     pub phone: String,
+    pub subscribed_at: Option<chrono::DateTime<chrono::Utc>>,
     pub unsubscribed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 

@@ -92,7 +92,7 @@ pub struct SpikeArgs {
     #[command(flatten)]
     pub common: Common,
     /// Webhooks to post.
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 5_000)]
     pub count: u32,
     /// Target webhooks per second; as fast as possible when absent.
     #[arg(long)]
@@ -111,7 +111,7 @@ pub struct BroadcastArgs {
     #[command(flatten)]
     pub common: Common,
     /// Members, all of whom receive the broadcast.
-    #[arg(long, default_value_t = 100_000)]
+    #[arg(long, default_value_t = 20_000)]
     pub members: u32,
     /// The simulator's limit in segments per second; 0 = unlimited.
     #[arg(long, default_value_t = 0.0)]

@@ -7,7 +7,8 @@
 //! - `world`: simulator + engine + seeded community for one run. `api`: the leader API.
 //! - `texts`: the planned, pre-signed inbound texts. `fire`: the paced webhook generator.
 //! - `effects`: did each accepted webhook reach its effect. `scenarios/`: one file each.
-//! - `latency` (HDR histogram), `rss` (engine memory), `machine`, `report`, `progress`.
+//! - `latency` (HDR histogram), `rss` (engine memory), `utilisation`, `machine`, `report`,
+//!   `progress`.
 
 mod api;
 mod backend;
@@ -22,6 +23,7 @@ mod report;
 mod rss;
 mod scenarios;
 mod texts;
+mod utilisation;
 mod world;
 
 use std::process::ExitCode;

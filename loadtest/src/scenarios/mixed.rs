@@ -2,6 +2,7 @@
 //! Reports the transactional reply latency (webhook sent → reply at the simulator) and the
 //! broadcast sends to members after their STOP took effect, which must be zero.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -93,16 +94,38 @@ pub async fn run(args: MixedArgs) -> anyhow::Result<Report> {
     .await;
     replies_bar.finish();
 
-    let sent = effects::by_recipient(world.sim.requests());
-    let latency = reply_latencies(&world, &plan, &volley, &sent);
+    let log = world.sim.requests();
+    let utilisation = crate::utilisation::during(
+        &log,
+        super::broadcast::BODY,
+        args.limit,
+        f64::from(args.burst),
+    )
+    .unwrap_or(0.0)
+        * 100.0;
+    let sent = effects::by_recipient(log);
     let stopped = world.api.members("unsubscribed").await?;
+    let mut applied: HashMap<String, DateTime<Utc>> = HashMap::new();
+    for m in world.api.members("subscribed").await? {
+        if let Some(at) = m.subscribed_at {
+            applied.insert(m.phone, at);
+        }
+    }
+    for m in &stopped {
+        if let Some(at) = m.unsubscribed_at {
+            applied.insert(m.phone.clone(), at);
+        }
+    }
+    let latency = reply_latencies(&world, &plan, &volley, &sent, &applied);
     let after_stop = sends_after_stop(&world, &stopped, &sent);
     let observed = effects::observe(&world, &plan, &volley, &sent).await?;
     let sim = world.sim.report();
     let (rss, clean_stop) = world.stop().await;
 
     let account = sim.accounts.first();
-    let lat = latency.summary();
+    let lat = latency.total.summary();
+    let to_applied = latency.to_applied.summary();
+    let applied_to_reply = latency.applied_to_reply.summary();
     let cancelled = milestones.counts.cancelled.max(0) as u64;
     let broadcast_received = broadcast_recipients(&sent);
     let broadcast_lost = u64::from(members).saturating_sub(broadcast_received + cancelled);
@@ -112,14 +135,25 @@ pub async fn run(args: MixedArgs) -> anyhow::Result<Report> {
     report.figure("reply latency p50", lat.p50_ms, "ms");
     report.figure_vs("reply latency p99", lat.p99_ms, "ms", Bound::AtMost, 50.0);
     report.figure("reply latency max", lat.max_ms, "ms");
+    report.figure("  webhook → keyword applied p50", to_applied.p50_ms, "ms");
+    report.figure("  webhook → keyword applied p99", to_applied.p99_ms, "ms");
+    report.figure(
+        "  applied → reply at carrier p50",
+        applied_to_reply.p50_ms,
+        "ms",
+    );
+    report.figure(
+        "  applied → reply at carrier p99",
+        applied_to_reply.p99_ms,
+        "ms",
+    );
     report.figure(
         "webhook accept latency p99",
         volley.latencies.summary().p99_ms,
         "ms",
     );
-    let utilisation = account.and_then(|a| a.utilisation).unwrap_or(0.0) * 100.0;
     report.figure_vs(
-        "utilisation of the limit",
+        "utilisation during the broadcast",
         utilisation,
         "%",
         Bound::AtLeast,
@@ -159,6 +193,8 @@ pub async fn run(args: MixedArgs) -> anyhow::Result<Report> {
     }
     report.details = json!({
         "reply_latency": lat,
+        "webhook_to_applied": to_applied,
+        "applied_to_reply": applied_to_reply,
         "errors_by_kind": volley.errors,
         "effects": observed,
         "milestones": milestones,
@@ -168,7 +204,7 @@ pub async fn run(args: MixedArgs) -> anyhow::Result<Report> {
     Ok(report)
 }
 
-type Sent = std::collections::HashMap<String, Vec<floodgate_sim::RecordedRequest>>;
+type Sent = HashMap<String, Vec<floodgate_sim::RecordedRequest>>;
 
 /// Replies already at the simulator, so the drain waits only for the rest.
 fn count_replies(plan: &[Planned], volley: &Volley, sent: &Sent) -> u64 {
@@ -185,15 +221,40 @@ fn count_replies(plan: &[Planned], volley: &Volley, sent: &Sent) -> u64 {
         .count() as u64
 }
 
-/// Webhook sent → first request carrying its reply at the simulator.
-fn reply_latencies(world: &World, plan: &[Planned], volley: &Volley, sent: &Sent) -> Latencies {
-    let mut latencies = Latencies::new();
+/// Reply latency, and its two legs: webhook → keyword applied in the store (the member's
+/// `subscribed_at`/`unsubscribed_at`), and applied → reply at the simulator.
+#[derive(Default)]
+struct ReplyLatencies {
+    total: Latencies,
+    to_applied: Latencies,
+    applied_to_reply: Latencies,
+}
+
+/// Webhook sent → first request carrying its reply at the simulator, split at the commit.
+fn reply_latencies(
+    world: &World,
+    plan: &[Planned],
+    volley: &Volley,
+    sent: &Sent,
+    applied: &HashMap<String, DateTime<Utc>>,
+) -> ReplyLatencies {
+    let mut out = ReplyLatencies::default();
+    let utc_of = |at: Instant| {
+        let since = at.saturating_duration_since(world.sim_epoch);
+        world.sim_epoch_utc + chrono::Duration::from_std(since).unwrap_or_default()
+    };
+    let std = |d: chrono::Duration| d.to_std().unwrap_or_default();
     for (p, shot) in plan.iter().zip(&volley.shots) {
         let (Some(shot), Some(body)) = (shot, reply_body(p.kind)) else {
             continue;
         };
         if !shot.accepted {
             continue;
+        }
+        let sent_utc = utc_of(shot.sent_at);
+        let applied_at = applied.get(&p.from).copied();
+        if let Some(at) = applied_at {
+            out.to_applied.record(std(at - sent_utc));
         }
         let first = sent.get(&p.from).and_then(|rs| {
             rs.iter()
@@ -202,14 +263,17 @@ fn reply_latencies(world: &World, plan: &[Planned], volley: &Volley, sent: &Sent
                 .reduce(f64::min)
         });
         if let Some(at_ms) = first {
-            latencies.record(
+            out.total.record(
                 world
                     .sim_instant(at_ms)
                     .saturating_duration_since(shot.sent_at),
             );
+            if let Some(at) = applied_at {
+                out.applied_to_reply.record(std(world.sim_utc(at_ms) - at));
+            }
         }
     }
-    latencies
+    out
 }
 
 /// Broadcast sends accepted by the carrier more than the margin after the member's STOP
