@@ -149,9 +149,7 @@ impl Report {
 
 /// A number printed with a sensible precision for its size.
 fn number(value: f64) -> String {
-    if value.fract() == 0.0 && value.abs() < 1e15 {
-        format!("{value:.0}")
-    } else if value.abs() >= 100.0 {
+    if (value.fract() == 0.0 && value.abs() < 1e15) || value.abs() >= 100.0 {
         format!("{value:.0}")
     } else if value.abs() >= 1.0 {
         format!("{value:.2}")
@@ -272,7 +270,7 @@ mod tests {
         let text = r.to_string();
         assert!(text.contains("accepted/s"), "{text}");
         assert!(text.contains("≥ 20000 SHORT"), "{text}");
-        assert!(text.contains("≤ 25.00 ok"), "{text}");
+        assert!(text.contains("≤ 25 ok"), "{text}");
         assert!(text.contains("BROKEN"), "{text}");
     }
 
