@@ -119,6 +119,9 @@ pub struct BroadcastArgs {
     /// The simulator's burst (with --limit).
     #[arg(long, default_value_t = 50)]
     pub burst: u32,
+    /// After the last send, wait at most this long for the delivered receipts to be applied.
+    #[arg(long, default_value_t = 20)]
+    pub receipts_wait_secs: u64,
 }
 
 /// `loadtest mixed`.

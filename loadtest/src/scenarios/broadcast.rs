@@ -28,20 +28,20 @@ pub struct Milestones {
     pub counts: Counts,
 }
 
-/// Polls the broadcast every `every` until it is settled (and delivered, if `receipts`), or the
-/// deadline; moves the bars as it goes.
+/// Polls the broadcast every 500 ms until it is settled and, when `receipts` is given, every
+/// receipt is applied or that long has passed since it settled; never past the deadline.
 pub async fn watch(
     world: &World,
     id: i64,
     recipients: u64,
-    receipts: bool,
+    receipts: Option<Duration>,
     started: Instant,
     deadline: Instant,
     bars: &Bars,
 ) -> anyhow::Result<Milestones> {
     let fanout = bars.bar("fan-out (message rows)", recipients);
     let sent = bars.bar("sent (carrier answered)", recipients);
-    let delivered = receipts.then(|| bars.bar("receipts (delivered)", recipients));
+    let delivered = receipts.map(|_| bars.bar("receipts (delivered)", recipients));
     let mut m = Milestones::default();
     let at = || Some(started.elapsed().as_secs_f64());
     loop {
@@ -67,7 +67,15 @@ pub async fn watch(
         if m.settled_s.is_some() && c.delivered as u64 >= recipients && m.delivered_s.is_none() {
             m.delivered_s = at();
         }
-        let done = m.settled_s.is_some() && (!receipts || m.delivered_s.is_some());
+        let receipts_over = match (receipts, m.settled_s) {
+            (None, _) => true,
+            (Some(wait), Some(settled)) => {
+                m.delivered_s.is_some()
+                    || started.elapsed().as_secs_f64() > settled + wait.as_secs_f64()
+            }
+            (Some(_), None) => false,
+        };
+        let done = m.settled_s.is_some() && receipts_over;
         if done || Instant::now() >= deadline {
             return Ok(m);
         }
@@ -103,7 +111,9 @@ pub async fn run(args: BroadcastArgs) -> anyhow::Result<Report> {
         &world,
         id,
         recipients,
-        args.common.callbacks,
+        args.common
+            .callbacks
+            .then(|| Duration::from_secs(args.receipts_wait_secs)),
         posted,
         deadline,
         &bars,
@@ -189,9 +199,10 @@ pub async fn run(args: BroadcastArgs) -> anyhow::Result<Report> {
             .push("the engine did not stop cleanly on SIGTERM".into());
     }
     if args.common.callbacks && m.delivered_s.is_none() && m.settled_s.is_some() {
-        report
-            .notes
-            .push("not every delivered receipt was applied before the deadline".into());
+        report.notes.push(format!(
+            "not every delivered receipt was applied within {} s of the last send ({} of {})",
+            args.receipts_wait_secs, m.counts.delivered, recipients
+        ));
     }
     report.details = json!({
         "milestones": m,

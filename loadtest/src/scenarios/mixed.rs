@@ -65,7 +65,7 @@ pub async fn run(args: MixedArgs) -> anyhow::Result<Report> {
         &world,
         id,
         u64::from(members),
-        false,
+        None,
         posted,
         deadline,
         &bars,
