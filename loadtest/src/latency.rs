@@ -6,8 +6,8 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-/// Highest latency recorded exactly (60 s, in µs); longer ones are clamped to it.
-const MAX_MICROS: u64 = 60_000_000;
+/// Highest latency recorded exactly (10 min, in µs); longer ones are clamped to it.
+const MAX_MICROS: u64 = 600_000_000;
 
 /// A latency histogram in microseconds with three significant figures.
 #[derive(Debug, Clone)]
@@ -20,14 +20,14 @@ impl Default for Latencies {
 }
 
 impl Latencies {
-    /// An empty histogram covering 1 µs to 60 s.
+    /// An empty histogram covering 1 µs to 10 min.
     pub fn new() -> Self {
         let histogram = Histogram::new_with_bounds(1, MAX_MICROS, 3)
             .expect("1 µs..60 s with 3 significant figures is a valid histogram");
         Self(histogram)
     }
 
-    /// Records one latency; anything above 60 s counts as 60 s.
+    /// Records one latency; anything above 10 min counts as 10 min.
     pub fn record(&mut self, latency: Duration) {
         let micros = u64::try_from(latency.as_micros()).unwrap_or(MAX_MICROS);
         self.0.saturating_record(micros.clamp(1, MAX_MICROS));
@@ -117,6 +117,6 @@ mod tests {
         h.record(Duration::from_secs(3600));
         let s = h.summary();
         assert_eq!(s.count, 2);
-        assert!(s.max_ms <= 60_000.0 * 1.001, "clamped to 60 s: {s:?}");
+        assert!(s.max_ms <= 600_000.0 * 1.001, "clamped to 10 min: {s:?}");
     }
 }

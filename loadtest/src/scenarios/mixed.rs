@@ -78,14 +78,15 @@ pub async fn run(args: MixedArgs) -> anyhow::Result<Report> {
         .zip(&volley.shots)
         .filter(|(p, s)| s.is_some_and(|s| s.accepted) && effects::awaited_reply(p.kind))
         .count() as u64;
-    let broadcast_sent = world.sim.report().accepted;
     let replies_bar = bars.bar("replies at the carrier", owed);
-    // Replies share the account's limit; most arrived during the broadcast already.
-    let sent_now = effects::by_recipient(world.sim.requests());
-    let already = count_replies(&plan, &volley, &sent_now);
+    // Replies share the account's limit; most arrived during the broadcast already. Count
+    // them and the baseline from one snapshot of the log, so none is counted twice.
+    let snapshot = world.sim.requests();
+    let baseline = snapshot.iter().filter(|r| r.status == 201).count() as u64;
+    let already = count_replies(&plan, &volley, &effects::by_recipient(snapshot));
     let drained = super::drain::until_sim_accepted(
         &world.sim,
-        broadcast_sent,
+        baseline,
         owed.saturating_sub(already),
         deadline,
         Duration::from_secs(15),
