@@ -22,16 +22,21 @@ pub struct LeaderApi {
 /// `GET /v1/broadcasts/{id}`, the fields the scenarios read.
 #[derive(Debug, Clone, Deserialize)]
 pub struct BroadcastDetail {
+    /// The broadcast's own fields (flattened in the answer).
     #[serde(flatten)]
     pub broadcast: BroadcastJson,
+    /// Its messages by status.
     pub counts: Counts,
 }
 
 /// The broadcast itself.
 #[derive(Debug, Clone, Deserialize)]
 pub struct BroadcastJson {
+    /// Its id, for polling.
     pub id: i64,
+    /// `scheduled`, `fanning_out`, `sending`, `completed` or `cancelled`.
     pub status: String,
+    /// Subscribed members when it was created.
     pub recipients: i64,
 }
 
@@ -68,15 +73,20 @@ impl Counts {
 /// A member as listed.
 #[derive(Debug, Clone, Deserialize)]
 pub struct MemberJson {
+    /// E.164.
     pub phone: String,
+    /// When the JOIN (or import) took effect.
     pub subscribed_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When the STOP took effect: no send may reach the carrier after it.
     pub unsubscribed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// An inbox row.
 #[derive(Debug, Clone, Deserialize)]
 pub struct InboundJson {
+    /// The member's number.
     pub from: String,
+    /// What they texted, as received.
     pub body: String,
 }
 

@@ -5,9 +5,13 @@ use serde::{Deserialize, Serialize};
 /// Cores, memory and load average (co-located work shows up in the load).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Machine {
+    /// Cores available to this process.
     pub cores: usize,
+    /// Total memory.
     pub memory_mib: u64,
+    /// 1-minute load average when the run started.
     pub load_at_start: f64,
+    /// 1-minute load average when it ended.
     pub load_at_end: f64,
 }
 

@@ -22,7 +22,9 @@ pub enum Bound {
 /// A performance target; missing one is reported, not fatal (promises are).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Target {
+    /// At least or at most.
     pub bound: Bound,
+    /// The target from issue 6 / BENCHMARKS.md.
     pub value: f64,
 }
 
@@ -39,16 +41,22 @@ impl Target {
 /// One measured figure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Figure {
+    /// What was measured, as printed.
     pub name: String,
+    /// The measurement (NaN, written as `null`, when the milestone was not reached).
     pub value: f64,
+    /// `ms`, `1/s`, `MiB`, `%`, ... or empty for counts.
     pub unit: String,
+    /// The target it is judged against, if any.
     pub target: Option<Target>,
 }
 
 /// One promise from DESIGN.md checked against what was observed; `seen` must be 0.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Promise {
+    /// The promise, phrased as what breaks it.
     pub name: String,
+    /// How many times it was seen broken.
     pub seen: u64,
 }
 
@@ -62,15 +70,21 @@ impl Promise {
 /// Everything one scenario run measured.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
+    /// `spike`, `broadcast` or `mixed`.
     pub scenario: String,
+    /// `embedded` or `postgres-rabbitmq`.
     pub backend: String,
     /// Whether the run finished its work before the deadline (otherwise figures are partial).
     pub completed: bool,
+    /// The whole run, start to report.
     pub wall_seconds: f64,
+    /// Where it ran, with the load average (co-located work) at start and end.
     pub machine: Machine,
     /// The scenario's arguments, for reproducing the run.
     pub parameters: serde_json::Value,
+    /// The measurements, in print order.
     pub figures: Vec<Figure>,
+    /// The promises checked; any broken one fails the run.
     pub promises: Vec<Promise>,
     /// Scenario-specific detail (error kinds, RSS samples, simulator report).
     pub details: serde_json::Value,
