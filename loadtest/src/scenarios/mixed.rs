@@ -187,6 +187,12 @@ pub async fn run(args: MixedArgs) -> anyhow::Result<Report> {
     report.promise("accepted webhooks without their effect", observed.losses());
     report.promise("members who never got the broadcast", broadcast_lost);
     report.completed = drained && milestones.settled_s.is_some() && volley.unsent() == 0;
+    if !report.completed {
+        report.notes.push(
+            "the deadline cut the run: missing effects are unfinished work, not proven losses"
+                .into(),
+        );
+    }
     if !clean_stop {
         report
             .notes

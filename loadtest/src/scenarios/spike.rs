@@ -131,6 +131,12 @@ pub async fn run(args: SpikeArgs) -> anyhow::Result<Report> {
             volley.unsent()
         ));
     }
+    if !report.completed {
+        report.notes.push(
+            "the deadline cut the run: missing effects are unfinished work, not proven losses"
+                .into(),
+        );
+    }
     if !clean_stop {
         report
             .notes
