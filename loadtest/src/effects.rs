@@ -210,6 +210,10 @@ mod tests {
             error_code: None,
             sid: None,
             client_message_id: None,
+            carrier: floodgate_sim::Carrier::Twilio,
+            outcome: floodgate_sim::Outcome::Accepted,
+            storm: false,
+            timed_out: false,
         }
     }
 

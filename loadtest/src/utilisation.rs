@@ -45,6 +45,14 @@ mod tests {
             error_code: None,
             sid: None,
             client_message_id: None,
+            carrier: floodgate_sim::Carrier::Twilio,
+            outcome: if status == 201 {
+                floodgate_sim::Outcome::Accepted
+            } else {
+                floodgate_sim::Outcome::Throttled
+            },
+            storm: false,
+            timed_out: false,
         }
     }
 
