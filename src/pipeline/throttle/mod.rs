@@ -157,13 +157,7 @@ impl Throttle {
     pub async fn acquire(&self, segments: u32, lane: Lane, sender: &str) -> Admission {
         let units = self.units(segments);
         self.tick();
-        loop {
-            let paused = self.aimd().paused_until(Instant::now());
-            match paused {
-                Some(until) => tokio::time::sleep_until(until.into()).await,
-                None => break,
-            }
-        }
+        self.wait_out_pause().await;
         if let Some(cap) = &self.inner.cap {
             if let Err(until) = cap.try_take(u64::from(units), Utc::now()) {
                 return Admission::Capped { until };
@@ -176,14 +170,33 @@ impl Throttle {
             .unwrap_or_else(|e| e.into_inner())
             .get(sender)
             .cloned();
-        if let Some(limit) = sender_bucket {
-            let _waiting = Waiting::count(&limit.waiting, u64::from(units));
-            limit.bucket.acquire(units, lane).await;
+        loop {
+            let epoch = self.aimd().epoch();
+            if let Some(limit) = &sender_bucket {
+                let _waiting = Waiting::count(&limit.waiting, u64::from(units));
+                limit.bucket.acquire(units, lane).await;
+            }
+            self.inner.account.acquire(units, lane).await;
+            {
+                let aimd = self.aimd();
+                if aimd.epoch() == epoch && aimd.paused_until(Instant::now()).is_none() {
+                    return Admission::Granted(Grant { epoch });
+                }
+            }
+            // The carrier said "too fast" while this send waited for its tokens: they were
+            // granted at the old pace. Wait out the pause and queue again at the new one.
+            self.wait_out_pause().await;
         }
-        self.inner.account.acquire(units, lane).await;
-        Admission::Granted(Grant {
-            epoch: self.aimd().epoch(),
-        })
+    }
+
+    async fn wait_out_pause(&self) {
+        loop {
+            let paused = self.aimd().paused_until(Instant::now());
+            match paused {
+                Some(until) => tokio::time::sleep_until(until.into()).await,
+                None => return,
+            }
+        }
     }
 
     /// The carrier answered "too fast" to a send granted by `grant`: pause and slow down.

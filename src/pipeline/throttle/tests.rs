@@ -112,3 +112,34 @@ async fn a_busy_sender_reports_its_backlog() {
         w.abort();
     }
 }
+
+#[tokio::test]
+async fn sends_queued_before_a_back_off_wait_out_its_pause() {
+    let throttle = Throttle::new("queued", 100.0, 1, LimitUnit::Requests);
+    let Admission::Granted(first) = throttle.acquire(1, Lane::Broadcast, "+1").await else {
+        panic!("granted")
+    };
+    // Ten sends queue for tokens, then the carrier throttles the first one.
+    let started = Instant::now();
+    let waiters: Vec<_> = (0..10)
+        .map(|_| {
+            let t = throttle.clone();
+            tokio::spawn(async move {
+                t.acquire(1, Lane::Broadcast, "+1").await;
+                Instant::now()
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    throttle.throttled(first, Some(Duration::from_millis(300)));
+    let mut early = 0;
+    for w in waiters {
+        if w.await.unwrap().duration_since(started) < Duration::from_millis(250) {
+            early += 1;
+        }
+    }
+    assert!(
+        early <= 1,
+        "{early} queued sends went during the carrier's 300 ms pause"
+    );
+}
