@@ -76,7 +76,7 @@ async fn broker_restart_mid_broadcast_completes_and_outbox_forwards() {
         database_url: Some(fresh_postgres_url().await),
         amqp_url: Some(vhost_url),
         members: MEMBERS,
-        rate: 300.0,
+        rate: 150.0, // 10 s of sending: stop_app (seconds on a loaded machine) lands mid-broadcast
         burst: 10,
         // Small work items and prefetch: at most ~80 messages are in the engine's hands at a
         // time, so most of the broadcast waits in the broker when it stops (`stop_app` takes
