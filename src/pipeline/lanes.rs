@@ -129,17 +129,7 @@ impl LaneHolder {
             Err(e) => tracing::warn!(carrier, error = %e, "could not read runtime limits"),
         }
         match self.store.sender_limits(carrier).await {
-            Ok(stored) => {
-                let from_profile = self
-                    .profile
-                    .senders
-                    .iter()
-                    .filter_map(|s| Some((s.number.clone(), s.rate_per_second?)));
-                // A number's row in the store is more specific than the profile's list.
-                let mut limits: std::collections::HashMap<String, f64> = from_profile.collect();
-                limits.extend(stored);
-                self.throttle.set_sender_limits(limits);
-            }
+            Ok(stored) => self.throttle.apply_stored_sender_limits(stored),
             Err(e) => tracing::warn!(carrier, error = %e, "could not read sender limits"),
         }
         self.throttle.tick();

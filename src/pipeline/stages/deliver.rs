@@ -15,7 +15,7 @@ use super::deliver_metrics::DeliverMetrics;
 use super::{decode, retry};
 use crate::bus::{Bus, Delivery, Lane, Outcome, QueueName, RetryPolicy};
 use crate::carriers::{CarrierClient, OutboundSms, SendOutcome};
-use crate::domain::{MessageBody, MessageStatus};
+use crate::domain::{MessageBody, MessageStatus, PhoneNumber};
 use crate::events::v1;
 use crate::pipeline::{Admission, Batcher, Grant, MAX_JITTER, Processor, Throttle};
 use crate::store::{Claimed, JoinedVia, SendCheck, SendRecord, Store};
@@ -93,6 +93,9 @@ impl Processor for DeliverStage {
                 return retry(e);
             }
         }
+        if let Err(e) = self.look_up_new_senders(&claim.claimed).await {
+            return retry(e);
+        }
         // A chunk of a broadcast shares one text: measure it once, not per recipient.
         let mut bodies: HashMap<&str, Option<MessageBody>> = HashMap::new();
         for m in &claim.claimed {
@@ -168,6 +171,26 @@ impl DeliverStage {
             .submit((), record)
             .await
             .map_err(|e| e.to_string())
+    }
+
+    /// Reads the limits of sender numbers this instance has not seen yet (added while it ran),
+    /// so a new number's own limit binds its very first send.
+    async fn look_up_new_senders(
+        &self,
+        claimed: &[Claimed],
+    ) -> Result<(), crate::store::StoreError> {
+        let new: std::collections::HashSet<&str> = claimed
+            .iter()
+            .filter_map(|m| m.from.as_ref().map(PhoneNumber::as_str))
+            .filter(|from| !self.throttle.knows_sender(from))
+            .collect();
+        if new.is_empty() {
+            return Ok(());
+        }
+        let stored = self.store.sender_limits(&self.carrier).await?;
+        self.throttle.apply_stored_sender_limits(stored);
+        self.throttle.mark_looked_up(new);
+        Ok(())
     }
 
     /// Puts back messages whose sender is saturated, for when its backlog will have gone.

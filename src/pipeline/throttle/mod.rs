@@ -12,7 +12,7 @@ mod adaptive;
 mod bucket;
 mod daily_cap;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -82,6 +82,10 @@ struct Inner {
     account: Bucket,
     burst: AtomicU32,
     senders: RwLock<HashMap<String, SenderLimit>>,
+    /// The profile's own sender limits: the base the store's rows are laid over.
+    profile_senders: Vec<(String, f64)>,
+    /// Numbers whose limit (or lack of one) has been looked up in the store.
+    looked_up: RwLock<HashSet<String>>,
     aimd: Mutex<Aimd>,
     cap: Option<DailyCapCounter>,
 }
@@ -95,25 +99,26 @@ impl Throttle {
             let zone = cap.time_zone.parse().unwrap_or(chrono_tz::UTC);
             DailyCapCounter::new(cap.limit, zone)
         });
+        let profile_senders = profile
+            .senders
+            .iter()
+            .filter_map(|s| Some((s.number.clone(), s.rate_per_second?)))
+            .collect();
         let throttle = Self::build(
             &profile.name,
             limits.rate_per_second,
             limits.burst,
             limits.unit,
             cap,
+            profile_senders,
         );
-        throttle.set_sender_limits(
-            profile
-                .senders
-                .iter()
-                .filter_map(|s| Some((s.number.clone(), s.rate_per_second?))),
-        );
+        throttle.apply_stored_sender_limits([]);
         throttle
     }
 
     /// An account bucket of `rate` units per second and `burst` extra, with no sender limits.
     pub fn new(carrier: &str, rate: f64, burst: u32, unit: LimitUnit) -> Self {
-        Self::build(carrier, rate, burst, unit, None)
+        Self::build(carrier, rate, burst, unit, None, Vec::new())
     }
 
     fn build(
@@ -122,6 +127,7 @@ impl Throttle {
         burst: u32,
         unit: LimitUnit,
         cap: Option<DailyCapCounter>,
+        profile_senders: Vec<(String, f64)>,
     ) -> Self {
         let throttle = Self {
             inner: Arc::new(Inner {
@@ -130,6 +136,8 @@ impl Throttle {
                 account: Bucket::new(rate, burst),
                 burst: AtomicU32::new(burst),
                 senders: RwLock::default(),
+                profile_senders,
+                looked_up: RwLock::default(),
                 aimd: Mutex::new(Aimd::new(rate, Instant::now())),
                 cap,
             }),
@@ -266,6 +274,42 @@ impl Throttle {
             next.insert(number, limit);
         }
         *senders = next;
+    }
+
+    /// The store's sender limits laid over the profile's (a row in the store is more specific).
+    pub fn apply_stored_sender_limits(&self, stored: impl IntoIterator<Item = (String, f64)>) {
+        let mut limits: HashMap<String, f64> = self.inner.profile_senders.iter().cloned().collect();
+        limits.extend(stored);
+        self.set_sender_limits(limits);
+    }
+
+    /// Whether `sender`'s own limit is known: it was in the profile or the store when last
+    /// read, or it was looked up since. A number added while running is looked up before its
+    /// first send, so its limit holds from the first message, not from the next refresh.
+    pub fn knows_sender(&self, sender: &str) -> bool {
+        let limited = self
+            .inner
+            .senders
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(sender);
+        limited
+            || self
+                .inner
+                .looked_up
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(sender)
+    }
+
+    /// Remembers that these numbers' limits were just read from the store.
+    pub fn mark_looked_up<'a>(&self, senders: impl IntoIterator<Item = &'a str>) {
+        let mut looked_up = self
+            .inner
+            .looked_up
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        looked_up.extend(senders.into_iter().map(str::to_owned));
     }
 
     /// How long a new send from `sender` would wait behind those already waiting for the

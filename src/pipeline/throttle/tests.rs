@@ -143,3 +143,38 @@ async fn sends_queued_before_a_back_off_wait_out_its_pause() {
         "{early} queued sends went during the carrier's 300 ms pause"
     );
 }
+
+#[test]
+fn stored_sender_limits_overlay_the_profile_and_unknown_numbers_are_looked_up_once() {
+    let throttle = Throttle::build(
+        "overlay",
+        100.0,
+        5,
+        LimitUnit::Requests,
+        None,
+        vec![("+14155550100".to_string(), 10.0)],
+    );
+    throttle.apply_stored_sender_limits([]);
+    assert!(
+        throttle.knows_sender("+14155550100"),
+        "the profile's number"
+    );
+    assert!(
+        !throttle.knows_sender("+14155550101"),
+        "a number added later"
+    );
+
+    throttle.apply_stored_sender_limits([("+14155550101".to_string(), 2.0)]);
+    assert!(throttle.knows_sender("+14155550101"));
+    assert!(
+        throttle.knows_sender("+14155550100"),
+        "the profile's limit stays under the store's rows"
+    );
+    assert!(throttle.sender_backlog("+14155550101").is_some());
+
+    // A number with no limit anywhere is known once it has been looked up.
+    assert!(!throttle.knows_sender("+14155550102"));
+    throttle.mark_looked_up(["+14155550102"]);
+    assert!(throttle.knows_sender("+14155550102"));
+    assert_eq!(throttle.sender_backlog("+14155550102"), None);
+}
