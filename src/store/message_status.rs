@@ -31,6 +31,9 @@ pub enum AdvanceOutcome {
 const SET_STATUS: &str = "status = $3, status_rank = $4, last_error_code = COALESCE($5, last_error_code), \
     updated_at = $6, sent_at = COALESCE(sent_at, $7), delivered_at = COALESCE(delivered_at, $8)";
 
+/// How many times a callback looks for its message when a concurrent write hid it.
+const ADVANCE_LOOKS: usize = 3;
+
 /// The times a status implies: (sent_at, delivered_at); any carrier verdict means it was sent.
 fn implied_times(
     status: MessageStatus,
@@ -85,8 +88,6 @@ impl Store {
              AND status_rank < $4 \
              RETURNING id, community_id, broadcast_id, from_number, to_number, sent_at, delivered_at"
         );
-        let at = Utc::now();
-        let (sent, delivered) = implied_times(status, at);
         type Moved = (
             i64,
             i64,
@@ -96,40 +97,51 @@ impl Store {
             Option<DateTime<Utc>>,
             Option<DateTime<Utc>>,
         );
-        let moved: Option<Moved> = with_pool!(self, pool => sqlx::query_as(&sql)
-            .bind(carrier)
-            .bind(provider_message_id)
-            .bind(status.as_str())
-            .bind(i32::from(status.rank()))
-            .bind(error_code)
-            .bind(at)
-            .bind(sent)
-            .bind(delivered)
-            .fetch_optional(pool)
-            .await)?;
-        if let Some((message_id, community_id, broadcast_id, from, to, sent_at, delivered_at)) =
-            moved
-        {
-            let from = opt_phone("messages.from_number", from.as_deref())?;
-            let to = phone("messages.to_number", &to)?;
-            return Ok(AdvanceOutcome::Advanced {
-                message_id,
-                community_id,
-                broadcast_id,
-                from,
-                to,
-                sent_at,
-                delivered_at,
-            });
+        let current_sql =
+            "SELECT status FROM messages WHERE carrier = $1 AND provider_message_id = $2";
+        // The UPDATE and the SELECT are two statements: a send result committing between them
+        // makes the UPDATE miss a row the SELECT then sees behind the reported status. That is
+        // no duplicate; look again rather than drop the callback as stale.
+        for _ in 0..ADVANCE_LOOKS {
+            let at = Utc::now();
+            let (sent, delivered) = implied_times(status, at);
+            let moved: Option<Moved> = with_pool!(self, pool => sqlx::query_as(&sql)
+                .bind(carrier)
+                .bind(provider_message_id)
+                .bind(status.as_str())
+                .bind(i32::from(status.rank()))
+                .bind(error_code)
+                .bind(at)
+                .bind(sent)
+                .bind(delivered)
+                .fetch_optional(pool)
+                .await)?;
+            if let Some((message_id, community_id, broadcast_id, from, to, sent_at, delivered_at)) =
+                moved
+            {
+                let from = opt_phone("messages.from_number", from.as_deref())?;
+                let to = phone("messages.to_number", &to)?;
+                return Ok(AdvanceOutcome::Advanced {
+                    message_id,
+                    community_id,
+                    broadcast_id,
+                    from,
+                    to,
+                    sent_at,
+                    delivered_at,
+                });
+            }
+            let current: Option<String> = with_pool!(self, pool => sqlx::query_scalar(current_sql)
+                .bind(carrier).bind(provider_message_id).fetch_optional(pool).await)?;
+            let Some(current) = current else {
+                return Ok(AdvanceOutcome::Unknown);
+            };
+            let current = message_status(&current)?;
+            if current.rank() >= status.rank() {
+                return Ok(AdvanceOutcome::Stale { current });
+            }
         }
-        let sql = "SELECT status FROM messages WHERE carrier = $1 AND provider_message_id = $2";
-        let current: Option<String> = with_pool!(self, pool => sqlx::query_scalar(sql)
-            .bind(carrier).bind(provider_message_id).fetch_optional(pool).await)?;
-        match current {
-            Some(s) => Ok(AdvanceOutcome::Stale {
-                current: message_status(&s)?,
-            }),
-            None => Ok(AdvanceOutcome::Unknown),
-        }
+        // Still behind after every look: some writer keeps racing us; the stage retries later.
+        Ok(AdvanceOutcome::Unknown)
     }
 }

@@ -28,6 +28,7 @@ pub fn quick_pipeline() -> PipelineConfig {
 
 /// A sandbox on `setup` with `config` (its store and bus URLs are filled in here).
 pub async fn sandbox(setup: Setup, mut config: SandboxConfig) -> Sandbox {
+    crate::support::init_test_logs();
     match setup {
         Setup::SqliteEmbedded => {}
         Setup::PostgresEmbedded => config.database_url = Some(fresh_postgres_url().await),

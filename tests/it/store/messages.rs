@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use floodgate::domain::MessageStatus::{self, Delivered, Failed, Sending, Sent, Undelivered};
-use floodgate::store::{AdvanceOutcome, NewTransactional, Priority, Store};
+use floodgate::store::{AdvanceOutcome, NewTransactional, Priority, SendRecord, Store};
 
 use super::fixtures::{claim, community, now, phone};
 use crate::support::TestDb;
@@ -223,7 +223,62 @@ async fn unknown_provider_id_is_reported(db: TestDb) {
     assert!(matches!(failed, AdvanceOutcome::Advanced { ref to, .. } if *to == phone(1)));
 }
 
+/// A delivered callback racing the batch that records the send: it may find nothing yet (the
+/// stage then retries), but it must never be dropped as stale while the message is behind it.
+async fn a_callback_racing_the_send_record_is_never_called_stale(db: TestDb) {
+    let (c, _) = community(&db.store, 1).await;
+    let store = Arc::new(db.store.clone());
+    let mut ids = Vec::new();
+    for n in 0..200 {
+        let id = queued(&store, c, 10_000 + n).await;
+        assert!(claim(&store, id).await);
+        ids.push(id);
+    }
+    let mut tasks = Vec::new();
+    for chunk in ids.chunks(10) {
+        let records: Vec<SendRecord> = chunk
+            .iter()
+            .map(|id| SendRecord {
+                id: *id,
+                provider_message_id: Some(format!("SMrace{id}")),
+                status: Sent,
+                error_code: None,
+            })
+            .collect();
+        let writer = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            writer.record_send_results(&records).await.unwrap();
+        }));
+        for id in chunk {
+            let (store, provider_id) = (Arc::clone(&store), format!("SMrace{id}"));
+            tasks.push(tokio::spawn(async move {
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+                while std::time::Instant::now() < deadline {
+                    match store
+                        .advance_status_by_provider_id("twilio", &provider_id, Delivered, None)
+                        .await
+                        .unwrap()
+                    {
+                        AdvanceOutcome::Unknown => tokio::task::yield_now().await,
+                        AdvanceOutcome::Advanced { .. } => return,
+                        stale => panic!("{provider_id}: a first delivered callback was {stale:?}"),
+                    }
+                }
+                panic!("{provider_id}: the send record never became visible");
+            }));
+        }
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    for id in ids {
+        let m = store.message(id).await.unwrap().unwrap();
+        assert_eq!(m.status, Delivered, "message {id}");
+    }
+}
+
 on_both_backends!(
+    a_callback_racing_the_send_record_is_never_called_stale,
     transactional_message_round_trip,
     claim_is_exactly_once_under_twenty_claimers,
     release_requeues_only_a_claimed_message,

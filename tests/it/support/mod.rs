@@ -41,3 +41,19 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// Engine logs in the test's output when `TEST_LOG=1` (e.g. `TEST_LOG=1 RUST_LOG=debug`);
+/// silent otherwise. Run one test at a time with it: the suite's tests share one process.
+pub fn init_test_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
