@@ -210,10 +210,7 @@ pub async fn get(
         .ok_or_else(|| Problem::not_found("broadcast"))?;
     let counts = store.message_counts(b.id).await?;
     let left = remaining(&b, &counts);
-    let mut json = BroadcastJson::from(&b);
-    if b.status == BroadcastStatus::Sending && left == 0 {
-        json.status = BroadcastStatus::Completed.as_str().to_owned();
-    }
+    let json = BroadcastJson::from(&b);
     let rate = cap::send_rate(&api, caller.community_id).await?;
     Ok(Json(BroadcastDetail {
         broadcast: json,

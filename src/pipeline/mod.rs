@@ -6,6 +6,7 @@
 //! - `acknowledger`: settles each delivery once its effect is durable.
 //! - `ingest`: makes incoming work durable (broker confirm, or the outbox) before 2xx.
 //! - `outbox`: forwards what ingest parked while the broker was away.
+//! - `completion`: marks broadcasts whose every message is out as completed.
 //! - `scheduler`: re-queues fan-outs of broadcasts that should have started.
 //! - `throttle`: the hierarchical limits per carrier account (cap, sender, account, AIMD).
 //! - `lanes`: which instance sends for a carrier account (a lease), and its runtime limits.
@@ -14,6 +15,7 @@
 
 mod acknowledger;
 mod batcher;
+mod completion;
 mod ingest;
 mod lanes;
 mod outbox;
@@ -24,6 +26,7 @@ pub mod stages;
 mod throttle;
 
 pub use batcher::{BatchConfig, BatchError, Batcher, Trigger};
+pub use completion::spawn_completion;
 pub use ingest::{Durable, Ingest, IngestError};
 pub use outbox::{forward_once, spawn_forwarder};
 pub use processor::{Processor, StageConfig, spawn_stage};

@@ -174,6 +174,7 @@ impl Pipeline {
             queues,
             shutdown.clone(),
         ));
+        stages.push(super::spawn_completion(store.clone(), shutdown.clone()));
         stages.push(super::spawn_scheduler(
             bus.clone(),
             store.clone(),

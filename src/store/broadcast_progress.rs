@@ -52,7 +52,8 @@ impl StatusCounts {
 impl Store {
     /// Cancels a broadcast and, in the same transaction, its still-`queued` messages; messages
     /// already handed to a carrier keep their status. Returns the broadcast as it now is
-    /// (a completed one stays completed), or `None` if the community has no such broadcast.
+    /// (a completed one stays completed, and one whose every message is already out completes
+    /// rather than cancels), or `None` if the community has no such broadcast.
     pub async fn cancel_broadcast(
         &self,
         community_id: i64,
@@ -65,6 +66,7 @@ impl Store {
         );
         let messages = "UPDATE messages SET status = 'cancelled', status_rank = 3, updated_at = $2 \
                         WHERE broadcast_id = $1 AND status = 'queued'";
+        self.complete_if_finished(id, at).await?;
         let cancelled: Option<BroadcastRow> = with_pool!(self, pool => async {
             let mut tx = pool.begin().await?;
             let row: Option<BroadcastRow> = sqlx::query_as(&sql)
@@ -106,6 +108,42 @@ impl Store {
             .await
             .map(|r| r.rows_affected()))?;
         Ok(done == 1)
+    }
+
+    /// Fan-out is over: the broadcast is `sending`, and its recipient count becomes the rows it
+    /// really has (members who joined during the fan-out are included, those who left are not).
+    pub async fn finish_fanout(&self, id: i64, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let sql = format!(
+            "UPDATE broadcasts SET status = 'sending', started_at = COALESCE(started_at, $2), \
+             recipients = (SELECT COUNT(*) FROM messages WHERE broadcast_id = $1) \
+             WHERE id = $1 AND {RANK_SQL} < 2"
+        );
+        let done = with_pool!(self, pool => sqlx::query(&sql).bind(id).bind(at)
+            .execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    /// Marks every `sending` broadcast none of whose messages is still `queued` or `sending`
+    /// as `completed`; returns their ids. Idempotent, so every instance may run it.
+    pub async fn complete_finished_broadcasts(
+        &self,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let sql = "UPDATE broadcasts SET status = 'completed', completed_at = $1 \
+                   WHERE status = 'sending' AND NOT EXISTS (SELECT 1 FROM messages m \
+                   WHERE m.broadcast_id = broadcasts.id AND m.status IN ('queued', 'sending')) \
+                   RETURNING id";
+        let ids = with_pool!(self, pool => sqlx::query_scalar(sql).bind(at).fetch_all(pool).await)?;
+        Ok(ids)
+    }
+
+    /// [`Store::complete_finished_broadcasts`] for one broadcast.
+    async fn complete_if_finished(&self, id: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let sql = "UPDATE broadcasts SET status = 'completed', completed_at = $1 \
+                   WHERE id = $2 AND status = 'sending' AND NOT EXISTS (SELECT 1 FROM messages m \
+                   WHERE m.broadcast_id = $2 AND m.status IN ('queued', 'sending'))";
+        with_pool!(self, pool => sqlx::query(sql).bind(at).bind(id).execute(pool).await.map(drop))?;
+        Ok(())
     }
 
     /// Records fan-out progress; the cursor only moves forward so a late writer cannot rewind it.

@@ -8,8 +8,8 @@ use super::{Broadcast, Store, StoreError};
 impl Store {
     /// Broadcasts fanning out or sending, newest first, at most `limit`.
     ///
-    /// A broadcast stays `sending` after its last message is sent (the API reports it as
-    /// completed), so callers skip those they have seen finish.
+    /// A broadcast stays `sending` for up to a completion sweep after its last message is out
+    /// (`pipeline::completion`), so callers skip those they have seen finish.
     pub async fn running_broadcasts(&self, limit: i64) -> Result<Vec<Broadcast>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM broadcasts WHERE status IN ('fanning_out', 'sending') \

@@ -94,6 +94,10 @@ pub const RECEIPTS_TOTAL: &str = "floodgate_receipts_total";
 /// applied, seconds. Labels: `carrier`. Messages whose send time is unknown are not observed.
 pub const RECEIPT_LATENCY_SECONDS: &str = "floodgate_receipt_latency_seconds";
 
+/// Broadcasts that finished (every message handed to a carrier or ended), counted by the
+/// instance whose completion sweep saw it first. No labels.
+pub const BROADCASTS_COMPLETED_TOTAL: &str = "floodgate_broadcasts_completed_total";
+
 // --- Running broadcasts (rendered by `telemetry::broadcasts`, removed when they finish) --
 
 /// Members a running broadcast was accepted for. Labels: `broadcast` (id).
@@ -308,6 +312,12 @@ pub const CATALOGUE: &[Metric] = &[
         Histogram,
         Unit::Seconds,
         "From a message's send to its delivered callback.",
+    ),
+    m(
+        BROADCASTS_COMPLETED_TOTAL,
+        Counter,
+        Unit::Count,
+        "Broadcasts that finished sending.",
     ),
     m(
         BROADCAST_RECIPIENTS,

@@ -132,7 +132,7 @@ impl FanOutStage {
         self.publish_from(broadcast_id, publish_cursor, &sender.carrier, &queue)
             .await?;
         self.store
-            .set_broadcast_status(broadcast_id, BroadcastStatus::Sending, Utc::now())
+            .finish_fanout(broadcast_id, Utc::now())
             .await
             .map_err(retry)?;
         Ok(())

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use floodgate::domain::{MemberStatus, PhoneNumber};
 use floodgate::sandbox::SandboxConfig;
+use floodgate::store::BroadcastStatus;
 
 use super::setup::{Setup, eventually, quick_pipeline, sandbox};
 
@@ -73,6 +74,19 @@ async fn every_recipient_and_every_webhook_reaches_its_end(setup: Setup) {
                     .iter()
                     .any(|r| r.status == 201)
             })
+        },
+    )
+    .await;
+    eventually(
+        Duration::from_secs(10),
+        "the broadcast is completed",
+        || async {
+            let b = sb
+                .store
+                .broadcast(sb.community_id, broadcast)
+                .await
+                .unwrap();
+            b.is_some_and(|b| b.status == BroadcastStatus::Completed && b.completed_at.is_some())
         },
     )
     .await;

@@ -284,6 +284,116 @@ async fn corrupt_stored_values_are_reported(db: TestDb) {
     );
 }
 
+/// A broadcast completes once none of its messages is queued or sending: its real recipient
+/// count is kept, it stops counting against the daily cap, and it can no longer be cancelled.
+async fn a_broadcast_completes_when_its_last_message_is_out(db: TestDb) {
+    let (c, from) = community(&db.store, 1).await;
+    let recipients = members(&db.store, c, 1, 5).await;
+    let b = broadcast(&db.store, c, "Finish me").await;
+    let empty = broadcast(&db.store, c, "Nobody to send to").await;
+    db.store
+        .set_broadcast_status(b.id, BroadcastStatus::FanningOut, Utc::now())
+        .await
+        .unwrap();
+    db.store
+        .insert_broadcast_messages(b.id, c, "twilio", Some(&from), &recipients)
+        .await
+        .unwrap();
+    assert!(db.store.finish_fanout(b.id, Utc::now()).await.unwrap());
+    assert!(db.store.finish_fanout(empty.id, Utc::now()).await.unwrap());
+    let sending = db.store.broadcast(c, b.id).await.unwrap().unwrap();
+    assert_eq!(
+        (sending.status, sending.recipients),
+        (BroadcastStatus::Sending, 5),
+        "recipients are the rows fan-out made"
+    );
+    let at = Utc::now();
+    assert_eq!(
+        db.store.complete_finished_broadcasts(at).await.unwrap(),
+        vec![empty.id],
+        "a broadcast with work left stays sending"
+    );
+    let since = Utc::now() - Duration::hours(1);
+    assert_eq!(
+        db.store.messages_committed_since(c, since).await.unwrap(),
+        5,
+        "an unfinished broadcast holds its whole budget"
+    );
+    let ids = message_ids(&db, b.id).await;
+    for (n, id) in ids.iter().enumerate() {
+        claim(&db.store, *id).await;
+        let status = if n == 0 {
+            MessageStatus::Failed
+        } else {
+            MessageStatus::Sent
+        };
+        db.store
+            .record_send_result(*id, Some(&format!("SMdone{n}")), status, None)
+            .await
+            .unwrap();
+        let done = db.store.complete_finished_broadcasts(at).await.unwrap();
+        assert_eq!(
+            done.is_empty(),
+            n + 1 < ids.len(),
+            "after message {n}: {done:?}"
+        );
+    }
+    let completed = db.store.broadcast(c, b.id).await.unwrap().unwrap();
+    assert_eq!(completed.status, BroadcastStatus::Completed);
+    let completed_at = completed.completed_at.expect("completed_at is set");
+    assert!(
+        (completed_at - at).num_milliseconds().abs() <= 1,
+        "{completed_at} vs {at} (PostgreSQL keeps microseconds)"
+    );
+    let tomorrow = Utc::now() + Duration::days(1);
+    assert_eq!(
+        db.store
+            .messages_committed_since(c, tomorrow)
+            .await
+            .unwrap(),
+        0,
+        "a finished broadcast no longer counts against later days"
+    );
+    let after = db
+        .store
+        .cancel_broadcast(c, b.id, Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        after.status,
+        BroadcastStatus::Completed,
+        "cancel is too late"
+    );
+}
+
+/// Cancelling a broadcast whose every message is already out completes it instead.
+async fn cancel_after_the_last_send_completes(db: TestDb) {
+    let (c, from) = community(&db.store, 1).await;
+    let recipients = members(&db.store, c, 1, 2).await;
+    let b = broadcast(&db.store, c, "All out").await;
+    db.store
+        .insert_broadcast_messages(b.id, c, "twilio", Some(&from), &recipients)
+        .await
+        .unwrap();
+    db.store.finish_fanout(b.id, Utc::now()).await.unwrap();
+    for (n, id) in message_ids(&db, b.id).await.iter().enumerate() {
+        claim(&db.store, *id).await;
+        db.store
+            .record_send_result(*id, Some(&format!("SMout{n}")), MessageStatus::Sent, None)
+            .await
+            .unwrap();
+    }
+    let after = db
+        .store
+        .cancel_broadcast(c, b.id, Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.status, BroadcastStatus::Completed);
+    assert_eq!(after.cancelled_at, None);
+}
+
 /// The broadcast's message ids in member order.
 async fn message_ids(db: &TestDb, broadcast_id: i64) -> Vec<i64> {
     let messages = db
@@ -295,6 +405,8 @@ async fn message_ids(db: &TestDb, broadcast_id: i64) -> Vec<i64> {
 }
 
 on_both_backends!(
+    a_broadcast_completes_when_its_last_message_is_out,
+    cancel_after_the_last_send_completes,
     create_is_idempotent_per_community,
     other_communities_cannot_see_a_broadcast,
     broadcasts_page_newest_first,
