@@ -5,6 +5,9 @@ use super::transport::{RawResponse, Timeouts, build_client, execute};
 use super::{telnyx, twilio, vonage};
 use crate::config::{CarrierProfile, Secret};
 
+/// Carries Floodgate's message id on every send request (see [`CarrierClient::send`]).
+pub const MESSAGE_ID_HEADER: &str = "X-Floodgate-Message-Id";
+
 /// Why a profile cannot become a client; names the profile so the operator knows which file.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -118,6 +121,12 @@ impl CarrierClient {
                 vonage::request::build(&self.http, c, sms),
                 vonage::classify::classify,
             ),
+        };
+        // Our message id travels with the request: carriers ignore the header, while the
+        // simulator (and any proxy's logs) can tell a resend of one message from two messages.
+        let request = match sms.reference {
+            Some(id) => request.header(MESSAGE_ID_HEADER, id),
+            None => request,
         };
         match execute(request).await {
             Ok(response) => classify(&response),

@@ -291,6 +291,15 @@ impl Log {
         }
     }
 
+    /// The `X-Floodgate-Message-Id` the request carried, if any.
+    pub fn client_id(&self, e: &Entry) -> Option<&str> {
+        if e.client_id_at == NONE {
+            return None;
+        }
+        let at = e.client_id_at as usize;
+        self.client_ids.get(at..at + usize::from(e.client_id_len))
+    }
+
     pub fn readable(&self, e: &Entry) -> RecordedRequest {
         let client_message_id = (e.client_id_at != NONE).then(|| {
             let at = e.client_id_at as usize;

@@ -143,6 +143,10 @@ impl Core {
                 self.log.heap_bytes() as f64 / entries.len() as f64
             },
         };
+        // A duplicate is the same message accepted twice: the same client message id when the
+        // client sends one (two identical STOP confirmations to one member are two messages),
+        // else the same body to the same recipient.
+        let mut seen_ids = HashSet::new();
         let mut seen_pairs = HashSet::new();
         let mut recipients = HashSet::new();
         let mut by_account: HashMap<u32, Series> = HashMap::new();
@@ -154,7 +158,10 @@ impl Core {
                     report.accepted += 1;
                     report.accepted_segments += u64::from(e.segments);
                     recipients.insert(e.to);
-                    duplicate = !seen_pairs.insert((e.to, e.body_hash));
+                    duplicate = match self.log.client_id(e) {
+                        Some(id) => !seen_ids.insert((e.account, id)),
+                        None => !seen_pairs.insert((e.to, e.body_hash)),
+                    };
                     report.duplicates += u64::from(duplicate);
                 }
                 Outcome::Throttled => report.throttled += 1,

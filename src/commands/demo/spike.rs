@@ -27,6 +27,21 @@ impl Text {
     }
 }
 
+/// The `k`-th distinct member (numbered `0..members`) counted from the last, with a stride
+/// so STOPs spread over the tail of the send order; `None` once every member was picked.
+fn member_from_the_tail(k: u32, members: u32) -> Option<u32> {
+    if k >= members {
+        return None;
+    }
+    // A stride coprime with `members` visits every member exactly once.
+    let stride = [7u64, 11, 13, 1]
+        .into_iter()
+        .find(|s| members as u64 % s != 0 || *s == 1)
+        .unwrap_or(1);
+    let step = (u64::from(k) * stride) % u64::from(members);
+    Some(members - 1 - step as u32)
+}
+
 /// The spike, decided up front so the summary can check every effect.
 #[derive(Debug, Clone)]
 pub struct SpikePlan {
@@ -54,13 +69,14 @@ impl SpikePlan {
                     joins += 1;
                     PhoneNumber::example(members + joins)
                 }
-                _ if members == 0 => PhoneNumber::example(u32::MAX / 2 + i),
                 _ => {
                     existing += 1;
-                    // Walk down from the last member, skipping so STOPs spread over the tail.
-                    PhoneNumber::example(
-                        members.saturating_sub(1 + (existing * 7) % members.max(1)),
-                    )
+                    match member_from_the_tail(existing - 1, members) {
+                        Some(n) => PhoneNumber::example(n),
+                        // More texts than members: the rest come from strangers (a STOP from
+                        // one is remembered, HELP is answered, chatter reaches the inbox).
+                        None => PhoneNumber::example(u32::MAX / 2 + i),
+                    }
                 }
             };
             texts.push((from, text));
@@ -143,4 +159,55 @@ pub async fn run(plan: SpikePlan, bar: ProgressBar) -> anyhow::Result<SpikeOutco
         elapsed: started.elapsed(),
         plan: Some(plan),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn every_text_comes_from_its_own_number_whatever_the_sizes() {
+        let to = PhoneNumber::example(0);
+        // 7 × 11 × 13 = 1001 defeats every stride but 1.
+        for members in [0, 1, 7, 77, 500, 1001, 10_000] {
+            let plan = SpikePlan::new("http://127.0.0.1:1", "t", &to, members, 2_000);
+            let numbers: HashSet<&PhoneNumber> = plan.texts.iter().map(|(p, _)| p).collect();
+            assert_eq!(
+                numbers.len(),
+                plan.texts.len(),
+                "{members} members: a number texted twice, so its replies look like duplicates"
+            );
+            let member_numbers: HashSet<PhoneNumber> =
+                (0..members).map(PhoneNumber::example).collect();
+            let others: Vec<&PhoneNumber> = plan
+                .texts
+                .iter()
+                .filter(|(_, t)| *t != Text::Join)
+                .map(|(p, _)| p)
+                .collect();
+            let from_members = others
+                .iter()
+                .filter(|p| member_numbers.contains(**p))
+                .count();
+            assert_eq!(
+                from_members,
+                others.len().min(members as usize),
+                "{members} members: STOP, HELP and chatter come from members while there are any"
+            );
+        }
+    }
+
+    #[test]
+    fn the_tail_walk_visits_each_member_once() {
+        for members in [1u32, 2, 7, 13, 1001, 4_200] {
+            let seen: HashSet<u32> = (0..members)
+                .filter_map(|k| member_from_the_tail(k, members))
+                .collect();
+            assert_eq!(seen.len(), members as usize);
+            assert_eq!(member_from_the_tail(members, members), None);
+            assert_eq!(member_from_the_tail(0, members), Some(members - 1));
+        }
+    }
 }

@@ -251,12 +251,13 @@ impl DeliverStage {
                 Admitted::Settled => return Ok(()),
                 Admitted::Capped { until } => return self.defer_until(message, queue, until).await,
             };
+            let reference = message.id.to_string();
             let sms = OutboundSms {
                 to: &message.to,
                 from: from.as_str(),
                 body,
                 status_callback: Some(&self.status_callback),
-                reference: None,
+                reference: Some(&reference),
             };
             let started = std::time::Instant::now();
             let outcome = self.client.send(&sms).await;

@@ -6,6 +6,33 @@ use serde_json::json;
 use crate::helpers::{TO, spawn};
 use floodgate_sim::SimConfig;
 
+/// With `X-Floodgate-Message-Id`, a duplicate is one message accepted twice: two equal texts
+/// to one member (two STOP confirmations) are not, a resend of one message id is.
+#[tokio::test]
+async fn message_ids_decide_duplicates_when_the_client_sends_them() {
+    let t = spawn(SimConfig::default()).await;
+    let url = t.messages_url(crate::helpers::SID);
+    let send = |id: &'static str| {
+        t.client
+            .post(&url)
+            .basic_auth(crate::helpers::SID, Some(crate::helpers::TOKEN))
+            .header("X-Floodgate-Message-Id", id)
+            .form(&[
+                ("To", TO),
+                ("From", crate::helpers::FROM),
+                ("Body", "You are unsubscribed."),
+            ])
+            .send()
+    };
+    for id in ["m-1", "m-2", "m-1"] {
+        assert_eq!(send(id).await.expect("answers").status(), 201);
+    }
+    let report = t.sim.report();
+    assert_eq!(report.accepted, 3);
+    assert_eq!(report.duplicates, 1, "only the resend of m-1");
+    t.sim.shutdown().await;
+}
+
 #[tokio::test]
 async fn the_report_counts_duplicates_and_recipients() {
     let t = spawn(SimConfig::default()).await;
