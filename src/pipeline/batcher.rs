@@ -109,17 +109,32 @@ async fn run<K, T, R, F, Fut>(
             None => Some(rx.recv().await),
         };
         match received {
-            Some(Some((key, item, reply))) => {
-                let batch = pending.entry(key.clone()).or_insert_with(|| Pending {
-                    items: Vec::new(),
-                    deadline: Instant::now() + config.timeout,
-                });
-                batch.items.push((item, reply));
-                if batch.items.len() >= config.size {
-                    if let Some(batch) = pending.remove(&key) {
-                        flush(&handle, key, batch.items, Trigger::Size).await;
+            Some(Some(first)) => {
+                // Take everything already waiting, not just the first item: with a zero
+                // timeout this is group commit (each flush carries what arrived during the last).
+                // At most `capacity` per round, so other keys' deadlines are looked at too.
+                let mut next = Some(first);
+                let mut taken = 0;
+                while let Some((key, item, reply)) = next {
+                    taken += 1;
+                    let batch = pending.entry(key.clone()).or_insert_with(|| Pending {
+                        items: Vec::new(),
+                        deadline: Instant::now() + config.timeout,
+                    });
+                    batch.items.push((item, reply));
+                    if batch.items.len() >= config.size {
+                        if let Some(batch) = pending.remove(&key) {
+                            flush(&handle, key, batch.items, Trigger::Size).await;
+                        }
                     }
+                    next = if taken < config.capacity {
+                        rx.try_recv().ok()
+                    } else {
+                        None
+                    };
                 }
+                // Deadlines that passed while we drained or flushed are due now.
+                flush_due(&handle, &mut pending).await;
             }
             Some(None) => {
                 for (key, batch) in pending.drain() {
@@ -127,19 +142,27 @@ async fn run<K, T, R, F, Fut>(
                 }
                 return;
             }
-            None => {
-                let now = Instant::now();
-                let due: Vec<K> = pending
-                    .iter()
-                    .filter(|(_, p)| p.deadline <= now)
-                    .map(|(k, _)| k.clone())
-                    .collect();
-                for key in due {
-                    if let Some(batch) = pending.remove(&key) {
-                        flush(&handle, key, batch.items, Trigger::Timeout).await;
-                    }
-                }
-            }
+            None => flush_due(&handle, &mut pending).await,
+        }
+    }
+}
+
+/// Flushes every key whose deadline has passed.
+async fn flush_due<K, T, R, F, Fut>(handle: &F, pending: &mut HashMap<K, Pending<T, R>>)
+where
+    K: Eq + Hash + Clone,
+    F: Fn(K, Vec<T>, Trigger) -> Fut,
+    Fut: Future<Output = Result<Vec<R>, String>>,
+{
+    let now = Instant::now();
+    let due: Vec<K> = pending
+        .iter()
+        .filter(|(_, p)| p.deadline <= now)
+        .map(|(k, _)| k.clone())
+        .collect();
+    for key in due {
+        if let Some(batch) = pending.remove(&key) {
+            flush(handle, key, batch.items, Trigger::Timeout).await;
         }
     }
 }
@@ -222,6 +245,18 @@ mod tests {
         assert_eq!(b.submit(1, 4).await.unwrap(), 40);
         assert!(started.elapsed() >= Duration::from_millis(50));
         assert_eq!(log.lock().unwrap()[0].2, Trigger::Timeout);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn with_a_zero_timeout_what_is_waiting_flushes_together() {
+        let (b, _task, log) = batcher(100, 0);
+        let results = futures::future::join_all((1..=5).map(|i| b.submit(2, i))).await;
+        assert_eq!(results.len(), 5);
+        assert_eq!(
+            log.lock().unwrap().as_slice(),
+            &[(2, vec![1, 2, 3, 4, 5], Trigger::Timeout)],
+            "one flush for everything that was queued"
+        );
     }
 
     #[tokio::test(start_paused = true)]
