@@ -15,6 +15,9 @@ use crate::carriers::CarrierClient;
 use crate::config::{CarrierProfile, PipelineConfig};
 use crate::store::Store;
 
+/// Last looks run in one query at most; concurrent sends of one account share it.
+const CHECK_BATCH: usize = 256;
+
 /// The running pipeline; [`Pipeline::drain`] stops it without losing work.
 pub struct Pipeline {
     shutdown: CancellationToken,
@@ -114,6 +117,17 @@ impl Pipeline {
                 }
             });
             batchers.push(task);
+            let checks_store = store.clone();
+            let checks = BatchConfig {
+                size: CHECK_BATCH,
+                timeout: Duration::ZERO,
+                capacity: CHECK_BATCH * 4,
+            };
+            let (checks, task) = Batcher::spawn(checks, move |(), claims, _trigger| {
+                let store = checks_store.clone();
+                async move { store.send_checks(&claims).await.map_err(|e| e.to_string()) }
+            });
+            batchers.push(task);
             let throttle = Throttle::for_profile(profile);
             let in_flight = Arc::new(Semaphore::new(profile.limits.max_in_flight as usize));
             let lanes: Vec<(StageConfig, Arc<DeliverStage>)> =
@@ -129,6 +143,7 @@ impl Pipeline {
                             lane,
                             in_flight: in_flight.clone(),
                             records: records.clone(),
+                            checks: checks.clone(),
                             metrics: DeliverMetrics::new(&profile.name),
                             claim_lease: Duration::from_millis(config.claim_lease_ms),
                             retry: config.retry_policy(),

@@ -63,6 +63,9 @@ struct ClaimedRow {
     attempts: i32,
 }
 
+/// Send results per UPDATE statement: 6 parameters each, far below both engines' limits.
+const RECORD_CHUNK: usize = 500;
+
 fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
@@ -134,23 +137,63 @@ impl Store {
         Ok(outcome)
     }
 
-    /// Writes many send results in one transaction; each only moves its message forward.
+    /// Writes many send results in one statement; each only moves its message forward.
+    ///
+    /// One `UPDATE ... FROM (VALUES ...)` per chunk rather than one UPDATE per message: on
+    /// SQLite every statement is a hop to the connection's thread, and at thousands of sends
+    /// per second those hops were most of the engine's CPU.
     pub async fn record_send_results(&self, records: &[SendRecord]) -> Result<(), StoreError> {
         if records.is_empty() {
             return Ok(());
         }
-        let sql = "UPDATE messages SET provider_message_id = COALESCE($2, provider_message_id), status = $3, \
-                   status_rank = $4, last_error_code = COALESCE($5, last_error_code), updated_at = $6, \
-                   sent_at = COALESCE(sent_at, $7) WHERE id = $1 AND status_rank < $4";
+        // Two results for one message in a batch: the furthest along wins, as it would have
+        // one statement after the other.
+        let mut furthest: std::collections::HashMap<i64, &SendRecord> =
+            std::collections::HashMap::with_capacity(records.len());
+        for r in records {
+            furthest
+                .entry(r.id)
+                .and_modify(|kept| {
+                    if r.status.rank() >= kept.status.rank() {
+                        *kept = r;
+                    }
+                })
+                .or_insert(r);
+        }
+        let mut rows: Vec<&SendRecord> = furthest.into_values().collect();
+        rows.sort_by_key(|r| r.id);
         let at = Utc::now();
         with_pool!(self, pool => async {
             let mut tx = pool.begin().await?;
-            for r in records {
-                let sent = (r.status.rank() >= MessageStatus::Sent.rank() && r.status != MessageStatus::Cancelled).then_some(at);
-                sqlx::query(sql)
-                    .bind(r.id).bind(r.provider_message_id.as_deref()).bind(r.status.as_str())
-                    .bind(i32::from(r.status.rank())).bind(r.error_code.as_deref()).bind(at).bind(sent)
-                    .execute(&mut *tx).await?;
+            for chunk in rows.chunks(RECORD_CHUNK) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "UPDATE messages SET provider_message_id = COALESCE(v.column2, messages.provider_message_id), \
+                     status = v.column3, status_rank = v.column4, \
+                     last_error_code = COALESCE(v.column5, messages.last_error_code), updated_at = ",
+                );
+                qb.push_bind(at);
+                qb.push(", sent_at = CASE WHEN v.column6 = 1 THEN COALESCE(messages.sent_at, ");
+                qb.push_bind(at);
+                qb.push(") ELSE messages.sent_at END FROM (VALUES ");
+                let mut values = qb.separated(", ");
+                for r in chunk {
+                    let sent = r.status.rank() >= MessageStatus::Sent.rank() && r.status != MessageStatus::Cancelled;
+                    values.push("(CAST(");
+                    values.push_bind_unseparated(r.id);
+                    values.push_unseparated(" AS BIGINT), CAST(");
+                    values.push_bind_unseparated(r.provider_message_id.clone());
+                    values.push_unseparated(" AS TEXT), CAST(");
+                    values.push_bind_unseparated(r.status.as_str());
+                    values.push_unseparated(" AS TEXT), CAST(");
+                    values.push_bind_unseparated(i32::from(r.status.rank()));
+                    values.push_unseparated(" AS INTEGER), CAST(");
+                    values.push_bind_unseparated(r.error_code.clone());
+                    values.push_unseparated(" AS TEXT), CAST(");
+                    values.push_bind_unseparated(i32::from(sent));
+                    values.push_unseparated(" AS INTEGER))");
+                }
+                qb.push(") AS v WHERE messages.id = v.column1 AND messages.status_rank < v.column4");
+                qb.build().execute(&mut *tx).await?;
             }
             tx.commit().await
         }.await)?;
@@ -232,28 +275,61 @@ impl Store {
         message_id: i64,
         claimed_until_ms: i64,
     ) -> Result<SendCheck, StoreError> {
-        let sql = "SELECT m.status, m.claimed_until_ms, m.broadcast_id, mem.status, i.keyword \
-                   FROM messages m \
-                   LEFT JOIN members mem ON mem.id = m.member_id \
-                   LEFT JOIN inbound_messages i ON i.id = m.reply_to_inbound_id WHERE m.id = $1";
-        type Row = (String, i64, Option<i64>, Option<String>, Option<String>);
-        let row: Option<Row> = with_pool!(self, pool => sqlx::query_as(sql).bind(message_id).fetch_optional(pool).await)?;
-        let Some((status, until, broadcast_id, member_status, keyword)) = row else {
-            return Ok(SendCheck::NotOurs);
-        };
-        if status != "sending" || until != claimed_until_ms {
-            return Ok(SendCheck::NotOurs);
+        let checks = self.send_checks(&[(message_id, claimed_until_ms)]).await?;
+        Ok(checks.into_iter().next().unwrap_or(SendCheck::NotOurs))
+    }
+
+    /// [`Store::send_check`] for many messages in one query, in the order asked: the deliver
+    /// stage batches the last looks of concurrent sends into one round trip.
+    pub async fn send_checks(&self, claims: &[(i64, i64)]) -> Result<Vec<SendCheck>, StoreError> {
+        if claims.is_empty() {
+            return Ok(Vec::new());
         }
-        let needs_subscription = broadcast_id.is_some() || keyword.as_deref() == Some("opt_in");
-        let subscribed = match member_status {
-            Some(s) => super::decode::member_status(&s)? == crate::domain::MemberStatus::Subscribed,
-            // No member row to check (not made by the fan-out or the keyword path): send.
-            None => true,
-        };
-        Ok(if !needs_subscription || subscribed {
-            SendCheck::Go
-        } else {
-            SendCheck::OptedOut
-        })
+        let ids: Vec<i64> = claims.iter().map(|(id, _)| *id).collect();
+        let sql = format!(
+            "SELECT m.id, m.status, m.claimed_until_ms, m.broadcast_id, mem.status, i.keyword \
+             FROM messages m \
+             LEFT JOIN members mem ON mem.id = m.member_id \
+             LEFT JOIN inbound_messages i ON i.id = m.reply_to_inbound_id WHERE m.id IN ({})",
+            id_list(&ids)
+        );
+        type Row = (
+            i64,
+            String,
+            i64,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = with_pool!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await)?;
+        let mut by_id: std::collections::HashMap<i64, Row> =
+            rows.into_iter().map(|row| (row.0, row)).collect();
+        claims
+            .iter()
+            .map(|(id, claimed_until_ms)| {
+                let Some((_, status, until, broadcast_id, member_status, keyword)) =
+                    by_id.remove(id)
+                else {
+                    return Ok(SendCheck::NotOurs);
+                };
+                if status != "sending" || until != *claimed_until_ms {
+                    return Ok(SendCheck::NotOurs);
+                }
+                let needs_subscription =
+                    broadcast_id.is_some() || keyword.as_deref() == Some("opt_in");
+                let subscribed = match member_status {
+                    Some(s) => {
+                        super::decode::member_status(&s)? == crate::domain::MemberStatus::Subscribed
+                    }
+                    // No member row to check (not made by the fan-out or the keyword path): send.
+                    None => true,
+                };
+                Ok(if !needs_subscription || subscribed {
+                    SendCheck::Go
+                } else {
+                    SendCheck::OptedOut
+                })
+            })
+            .collect()
     }
 }

@@ -41,6 +41,9 @@ enum Admitted {
 /// Writes send results in batches; each submitter learns when its row is durable.
 pub type RecordBatcher = Batcher<(), SendRecord, ()>;
 
+/// Runs the last looks of concurrent sends as one query: (message id, claim end) → verdict.
+pub type CheckBatcher = Batcher<(), (i64, i64), SendCheck>;
+
 /// Sends one carrier account's messages, never faster than its bucket allows.
 pub struct DeliverStage {
     pub store: Store,
@@ -54,6 +57,8 @@ pub struct DeliverStage {
     /// Requests to the carrier in flight at once (the profile's `max_in_flight`).
     pub in_flight: Arc<Semaphore>,
     pub records: RecordBatcher,
+    /// The last look before each carrier call, batched across this account's sends.
+    pub checks: CheckBatcher,
     /// Metric handles for this carrier, built once.
     pub metrics: DeliverMetrics,
     /// How long a claim protects a message from other workers.
@@ -322,8 +327,8 @@ impl DeliverStage {
                     .map_err(|e| e.to_string())?,
             };
             let check = self
-                .store
-                .send_check(message.id, message.claimed_until_ms)
+                .checks
+                .submit((), (message.id, message.claimed_until_ms))
                 .await
                 .map_err(|e| e.to_string())?;
             match check {

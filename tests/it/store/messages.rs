@@ -223,6 +223,80 @@ async fn unknown_provider_id_is_reported(db: TestDb) {
     assert!(matches!(failed, AdvanceOutcome::Advanced { ref to, .. } if *to == phone(1)));
 }
 
+/// One batch of send results: each row gets its own provider id, status and code; sent_at is
+/// set for a carrier verdict but not for a cancel; nothing moves back; the furthest of two
+/// results for one message wins.
+async fn a_batch_of_send_results_lands_row_by_row(db: TestDb) {
+    let (c, _) = community(&db.store, 1).await;
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let id = queued(&db.store, c, 20_000 + n).await;
+        assert!(claim(&db.store, id).await);
+        ids.push(id);
+    }
+    // The fifth was delivered already (its callback won the race).
+    db.store
+        .record_send_result(ids[4], Some("SMfifth"), Sent, None)
+        .await
+        .unwrap();
+    db.store
+        .advance_status_by_provider_id("twilio", "SMfifth", Delivered, None)
+        .await
+        .unwrap();
+    let record = |id, pid: Option<&str>, status, code: Option<&str>| SendRecord {
+        id,
+        provider_message_id: pid.map(str::to_owned),
+        status,
+        error_code: code.map(str::to_owned),
+    };
+    db.store
+        .record_send_results(&[
+            record(ids[0], Some("SMzero"), Sent, None),
+            record(ids[1], None, Failed, Some("21211")),
+            record(ids[2], None, MessageStatus::Cancelled, Some("opted_out")),
+            record(ids[3], None, Sending, Some("throttled")),
+            record(ids[3], Some("SMthree"), Sent, None),
+            record(ids[4], Some("SMlate"), Sent, None),
+        ])
+        .await
+        .unwrap();
+    let m = |i: usize| {
+        let store = db.store.clone();
+        let id = ids[i];
+        async move { store.message(id).await.unwrap().unwrap() }
+    };
+    let zero = m(0).await;
+    assert_eq!(
+        (zero.status, zero.provider_message_id.as_deref()),
+        (Sent, Some("SMzero"))
+    );
+    assert!(zero.sent_at.is_some());
+    let one = m(1).await;
+    assert_eq!(
+        (one.status, one.last_error_code.as_deref()),
+        (Failed, Some("21211"))
+    );
+    assert!(
+        one.sent_at.is_some(),
+        "a carrier verdict means it was handed over"
+    );
+    let two = m(2).await;
+    assert_eq!(two.status, MessageStatus::Cancelled);
+    assert_eq!(two.last_error_code.as_deref(), Some("opted_out"));
+    assert!(two.sent_at.is_none(), "a cancelled message was never sent");
+    let three = m(3).await;
+    assert_eq!(
+        (three.status, three.provider_message_id.as_deref()),
+        (Sent, Some("SMthree"))
+    );
+    let four = m(4).await;
+    assert_eq!(
+        (four.status, four.provider_message_id.as_deref()),
+        (Delivered, Some("SMfifth")),
+        "a late result never moves a message back"
+    );
+}
+
 /// A delivered callback racing the batch that records the send: it may find nothing yet (the
 /// stage then retries), but it must never be dropped as stale while the message is behind it.
 async fn a_callback_racing_the_send_record_is_never_called_stale(db: TestDb) {
@@ -278,6 +352,7 @@ async fn a_callback_racing_the_send_record_is_never_called_stale(db: TestDb) {
 }
 
 on_both_backends!(
+    a_batch_of_send_results_lands_row_by_row,
     a_callback_racing_the_send_record_is_never_called_stale,
     transactional_message_round_trip,
     claim_is_exactly_once_under_twenty_claimers,
