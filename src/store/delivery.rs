@@ -60,6 +60,7 @@ struct ClaimedRow {
     to_number: String,
     from_number: Option<String>,
     body: Option<String>,
+    broadcast_id: Option<i64>,
     attempts: i32,
 }
 
@@ -85,55 +86,75 @@ impl Store {
             return Ok(ClaimOutcome::default());
         }
         let list = id_list(ids);
+        // One statement claims and returns the rows (atomic on both engines); a broadcast's
+        // messages carry no body of their own, so their broadcasts' bodies come in a second,
+        // tiny query. Rows another worker holds are looked up only when some were not claimed.
         let claim = format!(
             "UPDATE messages SET status = 'sending', status_rank = 1, attempts = attempts + 1, \
              claimed_until_ms = $1, updated_at = $2 \
-             WHERE id IN ({list}) AND (status = 'queued' OR (status = 'sending' AND claimed_until_ms < $3)) RETURNING id"
+             WHERE id IN ({list}) AND (status = 'queued' OR (status = 'sending' AND claimed_until_ms < $3)) \
+             RETURNING id, community_id, member_id, to_number, from_number, body, broadcast_id, attempts"
         );
-        let details = format!(
-            "SELECT m.id, m.community_id, m.member_id, m.to_number, m.from_number, \
-             COALESCE(m.body, b.body) AS body, m.attempts \
-             FROM messages m LEFT JOIN broadcasts b ON b.id = m.broadcast_id WHERE m.id IN ({list})"
-        );
-        let busy_sql = format!(
-            "SELECT id, claimed_until_ms FROM messages WHERE id IN ({list}) AND status = 'sending'"
-        );
-        let (claimed_ids, rows, busy): (Vec<i64>, Vec<ClaimedRow>, Vec<(i64, i64)>) = with_pool!(self, pool => async {
-            let mut tx = pool.begin().await?;
-            let claimed_ids: Vec<i64> = sqlx::query_scalar(&claim)
-                .bind(lease_until_ms).bind(Utc::now()).bind(now_ms).fetch_all(&mut *tx).await?;
-            let rows: Vec<ClaimedRow> = sqlx::query_as(&details).fetch_all(&mut *tx).await?;
-            let busy: Vec<(i64, i64)> = sqlx::query_as(&busy_sql).fetch_all(&mut *tx).await?;
-            tx.commit().await?;
-            Ok::<_, sqlx::Error>((claimed_ids, rows, busy))
-        }.await)?;
-        let claimed_ids: std::collections::HashSet<i64> = claimed_ids.into_iter().collect();
+        let rows: Vec<ClaimedRow> = with_pool!(self, pool => sqlx::query_as(&claim)
+            .bind(lease_until_ms).bind(Utc::now()).bind(now_ms)
+            .persistent(false)
+            .fetch_all(pool).await)?;
+        let broadcasts: std::collections::BTreeSet<i64> = rows
+            .iter()
+            .filter(|r| r.body.is_none())
+            .filter_map(|r| r.broadcast_id)
+            .collect();
+        let mut bodies: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+        if !broadcasts.is_empty() {
+            let list: Vec<i64> = broadcasts.into_iter().collect();
+            let sql = format!(
+                "SELECT id, body FROM broadcasts WHERE id IN ({})",
+                id_list(&list)
+            );
+            let found: Vec<(i64, String)> = with_pool!(self, pool => sqlx::query_as(&sql)
+                .persistent(false).fetch_all(pool).await)?;
+            bodies.extend(found);
+        }
         let mut by_id: std::collections::HashMap<i64, ClaimedRow> =
             rows.into_iter().map(|r| (r.id, r)).collect();
         let mut outcome = ClaimOutcome::default();
         for id in ids {
-            if claimed_ids.contains(id) {
-                let Some(row) = by_id.remove(id) else {
-                    continue;
-                };
-                outcome.claimed.push(Claimed {
-                    id: row.id,
-                    community_id: row.community_id,
-                    member_id: row.member_id,
-                    to: phone("messages.to_number", &row.to_number)?,
-                    from: opt_phone("messages.from_number", row.from_number.as_deref())?,
-                    body: row
-                        .body
-                        .ok_or_else(|| StoreError::Corrupt(format!("message {id} has no body")))?,
-                    attempts: row.attempts,
-                    claimed_until_ms: lease_until_ms,
-                });
-            }
+            let Some(row) = by_id.remove(id) else {
+                continue;
+            };
+            let body = match (row.body, row.broadcast_id) {
+                (Some(body), _) => body,
+                (None, Some(b)) => bodies.get(&b).cloned().ok_or_else(|| {
+                    StoreError::Corrupt(format!("message {id}: broadcast {b} has no body"))
+                })?,
+                (None, None) => {
+                    return Err(StoreError::Corrupt(format!("message {id} has no body")));
+                }
+            };
+            outcome.claimed.push(Claimed {
+                id: row.id,
+                community_id: row.community_id,
+                member_id: row.member_id,
+                to: phone("messages.to_number", &row.to_number)?,
+                from: opt_phone("messages.from_number", row.from_number.as_deref())?,
+                body,
+                attempts: row.attempts,
+                claimed_until_ms: lease_until_ms,
+            });
         }
-        outcome.busy = busy
-            .into_iter()
-            .filter(|(id, _)| !claimed_ids.contains(id))
-            .collect();
+        if outcome.claimed.len() < ids.len() {
+            let busy_sql = format!(
+                "SELECT id, claimed_until_ms FROM messages WHERE id IN ({list}) AND status = 'sending'"
+            );
+            let busy: Vec<(i64, i64)> = with_pool!(self, pool => sqlx::query_as(&busy_sql)
+                .persistent(false).fetch_all(pool).await)?;
+            let claimed: std::collections::HashSet<i64> =
+                outcome.claimed.iter().map(|c| c.id).collect();
+            outcome.busy = busy
+                .into_iter()
+                .filter(|(id, _)| !claimed.contains(id))
+                .collect();
+        }
         Ok(outcome)
     }
 
@@ -193,7 +214,7 @@ impl Store {
                     values.push_unseparated(" AS INTEGER))");
                 }
                 qb.push(") AS v WHERE messages.id = v.column1 AND messages.status_rank < v.column4");
-                qb.build().execute(&mut *tx).await?;
+                qb.build().persistent(false).execute(&mut *tx).await?;
             }
             tx.commit().await
         }.await)?;
@@ -301,7 +322,8 @@ impl Store {
             Option<String>,
             Option<String>,
         );
-        let rows: Vec<Row> = with_pool!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await)?;
+        let rows: Vec<Row> =
+            with_pool!(self, pool => sqlx::query_as(&sql).persistent(false).fetch_all(pool).await)?;
         let mut by_id: std::collections::HashMap<i64, Row> =
             rows.into_iter().map(|row| (row.0, row)).collect();
         claims

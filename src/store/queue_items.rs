@@ -35,7 +35,7 @@ impl Store {
                 qb.push_values(chunk, |mut row, payload| {
                     row.push_bind(queue).push_bind(payload.to_vec()).push_bind(attempt).push_bind(visible_at_ms).push_bind(now_ms);
                 });
-                qb.build().execute(&mut *tx).await?;
+                qb.build().persistent(false).execute(&mut *tx).await?;
             }
             tx.commit().await?;
         });
@@ -75,7 +75,7 @@ impl Store {
                 list.push_bind(*id);
             }
             qb.push(")");
-            qb.build().execute(pool).await?;
+            qb.build().persistent(false).execute(pool).await?;
         });
         Ok(())
     }
