@@ -93,6 +93,44 @@ fn other_events_and_statuses_are_ignored() {
 }
 
 #[test]
+fn whatsapp_and_rcs_events_are_ignored_not_malformed() {
+    let whatsapp = r#"{"id":"w1","type":"WHATSAPP","text":"hi","direction":"inbound",
+        "from":{"phone_number":"+13125550001"},"to":"+17735550002"}"#;
+    let untyped_string_to = r#"{"id":"w2","text":"hi","from":{"phone_number":"+13125550001"},
+        "to":"+17735550002"}"#;
+    let rcs = r#"{"id":"r1","type":"RCS","text":"hi","from":{"phone_number":"+13125550001"},
+        "to":[{"phone_number":"+17735550002"}]}"#;
+    for (event_type, payload) in [
+        ("message.received", whatsapp),
+        ("message.received", untyped_string_to),
+        ("message.received", rcs),
+        ("message.finalized", whatsapp),
+    ] {
+        let result = post(WebhookRoute::Inbound, &event(event_type, payload));
+        assert!(
+            matches!(&result, Ok(WebhookEvent::Ignored { reason }) if reason.contains("not an SMS")),
+            "{event_type} {payload}: {result:?}"
+        );
+    }
+    let mms = r#"{"id":"m1","type":"MMS","text":"","from":{"phone_number":"+13125550001"},
+        "to":[{"phone_number":"+17735550002"}]}"#;
+    assert!(matches!(
+        post(WebhookRoute::Inbound, &event("message.received", mms)),
+        Ok(WebhookEvent::Inbound(_))
+    ));
+}
+
+#[test]
+fn a_to_that_is_neither_list_nor_string_is_malformed() {
+    let payload = r#"{"id":"m","from":{"phone_number":"+13125550001"},"to":17735550002}"#;
+    let result = post(WebhookRoute::Inbound, &event("message.received", payload));
+    assert!(
+        matches!(&result, Err(WebhookError::Malformed(reason)) if reason.contains("`to`")),
+        "{result:?}"
+    );
+}
+
+#[test]
 fn malformed_bodies_say_why() {
     for body in [
         "",

@@ -2,7 +2,7 @@
 
 use axum::http::Method;
 
-use crate::carriers::fields::{first, form_pairs, phone, required};
+use crate::carriers::fields::{channel, first, form_pairs, phone, required};
 use crate::carriers::webhook::{
     InboundSms, StatusReport, WebhookError, WebhookEvent, WebhookRequest, WebhookRoute,
 };
@@ -32,6 +32,14 @@ fn message_sid(pairs: &[(String, String)]) -> Result<String, WebhookError> {
 }
 
 fn inbound(pairs: &[(String, String)]) -> Result<WebhookEvent, WebhookError> {
+    // WhatsApp (and other channels) can share a number's webhook: a 4xx would only make Twilio
+    // retry and log 11200, so a correctly signed non-SMS message is answered and ignored.
+    let addresses = [first(pairs, "From"), first(pairs, "To")];
+    if let Some(name) = addresses.into_iter().flatten().find_map(channel) {
+        return Ok(WebhookEvent::Ignored {
+            reason: format!("Twilio `{name}:` message is not an SMS"),
+        });
+    }
     Ok(WebhookEvent::Inbound(InboundSms {
         provider_message_id: message_sid(pairs)?,
         from: phone(required(first(pairs, "From"), "From")?, "From")?,

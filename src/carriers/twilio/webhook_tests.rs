@@ -43,6 +43,21 @@ fn inbound_sms() {
 }
 
 #[test]
+fn whatsapp_and_other_channels_are_ignored_not_malformed() {
+    for body in [
+        "MessageSid=SM3&From=whatsapp%3A%2B13125550001&To=whatsapp%3A%2B17735550002&Body=hi",
+        "MessageSid=SM3&From=%2B13125550001&To=whatsapp%3A%2B17735550002&Body=hi",
+        "MessageSid=SM3&From=messenger%3A1234567890&To=%2B17735550002&Body=hi",
+    ] {
+        let result = post(WebhookRoute::Inbound, body);
+        assert!(
+            matches!(&result, Ok(WebhookEvent::Ignored { reason }) if reason.contains("not an SMS")),
+            "{body}: {result:?}"
+        );
+    }
+}
+
+#[test]
 fn inbound_by_get_reads_the_query() {
     let headers = HeaderMap::new();
     let request = WebhookRequest {

@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod channels;
 mod keywords;
 mod limits;
 mod signatures;
