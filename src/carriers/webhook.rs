@@ -103,7 +103,8 @@ pub struct InboundSms {
     pub from: PhoneNumber,
     pub to: PhoneNumber,
     pub body: String,
-    /// Set when the carrier delivers a long message per part (Vonage); we reassemble it ourselves.
+    /// Set when the carrier delivers a long message per part (Vonage): the edge queues each
+    /// part on its own and the inbound stage joins them (`store::inbound_parts`).
     pub parts: Option<ConcatPart>,
     /// Segments the carrier counted, when it says (Twilio `NumSegments`, Telnyx `parts`).
     pub segments: Option<u32>,

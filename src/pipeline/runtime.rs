@@ -24,7 +24,7 @@ pub struct Pipeline {
 
 impl Pipeline {
     /// Starts inbound, fan-out, receipts, one deliver stage per carrier lane, the outbox
-    /// forwarder, and the metrics sampler.
+    /// forwarder, the metrics sampler, the scheduler and the part sweep.
     ///
     /// A profile whose credentials are missing gets no deliver stage (its work waits in its queue).
     pub fn start(
@@ -175,6 +175,11 @@ impl Pipeline {
             shutdown.clone(),
         ));
         stages.push(super::spawn_scheduler(
+            bus.clone(),
+            store.clone(),
+            shutdown.clone(),
+        ));
+        stages.push(super::spawn_part_sweep(
             bus.clone(),
             store.clone(),
             shutdown.clone(),

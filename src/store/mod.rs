@@ -14,6 +14,7 @@
 //!   and `broadcast_quota` (idempotent replays, the daily-cap budget).
 //! - `messages` (claims), `message_status` (forward-only updates), `messages_bulk` (fan-out insert).
 //! - `inbound`, `outbox`, and `keywords`: the one multi-table transaction the webhooks need.
+//! - `inbound_parts`: parts of long inbound texts (Vonage `concat`) until the last one is here.
 //! - `telemetry`: the metrics sampler's reads (running broadcasts, queue heads, dead letters).
 //! - `decode`: stored text back into domain types, reporting [`StoreError::Corrupt`].
 //!
@@ -43,6 +44,7 @@ mod decode;
 mod delivery;
 mod error;
 mod inbound;
+mod inbound_parts;
 mod keywords;
 mod members;
 mod members_bulk;
@@ -65,6 +67,7 @@ pub use communities::{
 pub use delivery::{ClaimOutcome, Claimed, SendCheck, SendRecord};
 pub use error::StoreError;
 pub use inbound::{Inbound, InsertInbound, NewInbound};
+pub use inbound_parts::{JoinedText, NewInboundPart, PartsState, StalePartSet};
 pub use keywords::{InboundAction, InboundApplied, MembershipChange};
 pub use members::{JoinedVia, Member};
 pub use members_bulk::ImportOutcome;

@@ -84,7 +84,8 @@ fn inbound(pairs: &[(String, String)]) -> Result<WebhookEvent, WebhookError> {
     }))
 }
 
-/// Vonage delivers long messages per part and leaves reassembly to us (§3.2).
+/// Vonage delivers long messages per part and leaves reassembly to us (§3.2): the inbound
+/// stage joins them, see `store::inbound_parts`.
 fn concat_part(pairs: &[(String, String)]) -> Result<Option<ConcatPart>, WebhookError> {
     if first(pairs, "concat") != Some("true") {
         return Ok(None);

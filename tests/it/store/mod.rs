@@ -31,6 +31,7 @@ mod bench;
 mod broadcasts;
 mod fixtures;
 mod inbound;
+mod inbound_parts;
 mod members;
 mod messages;
 mod schema;

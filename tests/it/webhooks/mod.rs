@@ -5,6 +5,7 @@
 mod helpers;
 
 mod channels;
+mod concat;
 mod keywords;
 mod limits;
 mod signatures;
