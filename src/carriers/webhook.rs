@@ -128,6 +128,9 @@ pub struct StatusReport {
     /// The carrier's own word, kept for the audit trail and for mappings we may revisit.
     pub raw_status: String,
     pub error_code: Option<String>,
+    /// Our message id as the carrier echoes it (Vonage `client-ref`): it names the message in
+    /// the report of every part, whose own ids only the first of we record.
+    pub client_ref: Option<String>,
 }
 
 /// Why a webhook was refused.

@@ -11,6 +11,9 @@ use crate::domain::{MessageStatus, PhoneNumber};
 pub enum AdvanceOutcome {
     Advanced {
         message_id: i64,
+        /// What the message moved to: the report's status, or for a part's report the status
+        /// derived from all its parts (`store::message_parts`).
+        status: MessageStatus,
         community_id: i64,
         broadcast_id: Option<i64>,
         from: Option<PhoneNumber>,
@@ -28,14 +31,14 @@ pub enum AdvanceOutcome {
 
 /// Sets every status column; the `status_rank < $rank` guard in each WHERE clause is what makes
 /// concurrent updates unable to move a message backward on either engine.
-const SET_STATUS: &str = "status = $3, status_rank = $4, last_error_code = COALESCE($5, last_error_code), \
+pub(super) const SET_STATUS: &str = "status = $3, status_rank = $4, last_error_code = COALESCE($5, last_error_code), \
     updated_at = $6, sent_at = COALESCE(sent_at, $7), delivered_at = COALESCE(delivered_at, $8)";
 
 /// How many times a callback looks for its message when a concurrent write hid it.
 const ADVANCE_LOOKS: usize = 3;
 
 /// The times a status implies: (sent_at, delivered_at); any carrier verdict means it was sent.
-fn implied_times(
+pub(super) fn implied_times(
     status: MessageStatus,
     at: DateTime<Utc>,
 ) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
@@ -123,6 +126,7 @@ impl Store {
                 let to = phone("messages.to_number", &to)?;
                 return Ok(AdvanceOutcome::Advanced {
                     message_id,
+                    status,
                     community_id,
                     broadcast_id,
                     from,

@@ -126,6 +126,7 @@ async fn handle(
                 raw_status: report.raw_status,
                 error_code: report.error_code.unwrap_or_default(),
                 received_at: Some(timestamp(now)),
+                client_ref: report.client_ref.unwrap_or_default(),
             };
             (QueueName::receipts(), command.encode_to_vec(), "status")
         }

@@ -141,6 +141,8 @@ fn status(payload: Payload) -> Result<WebhookEvent, WebhookError> {
         status,
         raw_status: raw.to_owned(),
         error_code,
+        // Our `ref` rides on the webhook URL, which Telnyx does not sign: not trusted here.
+        client_ref: None,
     }))
 }
 

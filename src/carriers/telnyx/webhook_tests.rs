@@ -53,6 +53,7 @@ fn finalized_with_error_on_the_inbound_route() {
         status: MessageStatus::Undelivered,
         raw_status: "delivery_failed".into(),
         error_code: Some("40008".into()),
+        client_ref: None,
     };
     let event = post(WebhookRoute::Inbound, &event("message.finalized", payload));
     assert_eq!(event, Ok(WebhookEvent::Status(expected)));

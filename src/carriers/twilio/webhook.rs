@@ -71,6 +71,7 @@ fn status(pairs: &[(String, String)]) -> Result<WebhookEvent, WebhookError> {
         error_code: first(pairs, "ErrorCode")
             .filter(|c| !c.is_empty())
             .map(str::to_owned),
+        client_ref: None,
     }))
 }
 

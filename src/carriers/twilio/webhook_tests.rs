@@ -106,6 +106,7 @@ fn status_callback_with_error_code() {
         status: MessageStatus::Undelivered,
         raw_status: "undelivered".into(),
         error_code: Some("30003".into()),
+        client_ref: None,
     };
     assert_eq!(
         post(WebhookRoute::Status, body),

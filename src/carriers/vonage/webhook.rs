@@ -127,6 +127,10 @@ fn receipt(pairs: &[(String, String)]) -> Result<WebhookEvent, WebhookError> {
         error_code: first(pairs, "err-code")
             .filter(|code| !code.is_empty() && *code != "0")
             .map(str::to_owned),
+        // Sent with every message (≤ 40 chars) and echoed in each part's DLR (§3.1, §3.2).
+        client_ref: first(pairs, "client-ref")
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned),
     }))
 }
 

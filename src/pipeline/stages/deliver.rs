@@ -256,7 +256,7 @@ impl DeliverStage {
                 from: from.as_str(),
                 body,
                 status_callback: Some(&self.status_callback),
-                reference: None,
+                reference: Some(&message.reference),
             };
             let started = std::time::Instant::now();
             let outcome = self.client.send(&sms).await;

@@ -33,5 +33,6 @@ mod fixtures;
 mod inbound;
 mod inbound_parts;
 mod members;
+mod message_parts;
 mod messages;
 mod schema;
