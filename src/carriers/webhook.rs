@@ -131,6 +131,9 @@ pub struct StatusReport {
     /// Our message id as the carrier echoes it (Vonage `client-ref`): it names the message in
     /// the report of every part, whose own ids only the first of we record.
     pub client_ref: Option<String>,
+    /// The carrier refused the message because the recipient opted out with it (Twilio 21610,
+    /// Telnyx 40300): the member is unsubscribed, as when a send is refused for it at once.
+    pub opted_out: bool,
 }
 
 /// Why a webhook was refused.

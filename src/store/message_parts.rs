@@ -115,6 +115,7 @@ impl Store {
             moved
         else {
             return Ok(AdvanceOutcome::Stale {
+                message_id,
                 current: message_status(&current)?,
             });
         };

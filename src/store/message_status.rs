@@ -24,7 +24,10 @@ pub enum AdvanceOutcome {
         delivered_at: Option<DateTime<Utc>>,
     },
     /// The message is already at or past the reported status (duplicate or out-of-order callback).
-    Stale { current: MessageStatus },
+    Stale {
+        message_id: i64,
+        current: MessageStatus,
+    },
     /// No message has this provider id (yet): the callback may have beaten `record_send_result`.
     Unknown,
 }
@@ -101,7 +104,7 @@ impl Store {
             Option<DateTime<Utc>>,
         );
         let current_sql =
-            "SELECT status FROM messages WHERE carrier = $1 AND provider_message_id = $2";
+            "SELECT id, status FROM messages WHERE carrier = $1 AND provider_message_id = $2";
         // The UPDATE and the SELECT are two statements: a send result committing between them
         // makes the UPDATE miss a row the SELECT then sees behind the reported status. That is
         // no duplicate; look again rather than drop the callback as stale.
@@ -135,14 +138,17 @@ impl Store {
                     delivered_at,
                 });
             }
-            let current: Option<String> = with_pool!(self, pool => sqlx::query_scalar(current_sql)
+            let current: Option<(i64, String)> = with_pool!(self, pool => sqlx::query_as(current_sql)
                 .bind(carrier).bind(provider_message_id).fetch_optional(pool).await)?;
-            let Some(current) = current else {
+            let Some((message_id, current)) = current else {
                 return Ok(AdvanceOutcome::Unknown);
             };
             let current = message_status(&current)?;
             if current.rank() >= status.rank() {
-                return Ok(AdvanceOutcome::Stale { current });
+                return Ok(AdvanceOutcome::Stale {
+                    message_id,
+                    current,
+                });
             }
         }
         // Still behind after every look: some writer keeps racing us; the stage retries later.

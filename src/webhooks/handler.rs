@@ -127,6 +127,7 @@ async fn handle(
                 error_code: report.error_code.unwrap_or_default(),
                 received_at: Some(timestamp(now)),
                 client_ref: report.client_ref.unwrap_or_default(),
+                opted_out: report.opted_out,
             };
             (QueueName::receipts(), command.encode_to_vec(), "status")
         }

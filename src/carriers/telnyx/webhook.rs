@@ -47,6 +47,10 @@ struct ApiError {
     code: Option<Value>,
 }
 
+/// "Blocked due to STOP" (§2.1): the profile's block rule refused the message; it comes at once
+/// on the send (409) or in the `errors` of a `message.finalized`.
+pub const OPTED_OUT: &str = "40300";
+
 /// Reads a verified request; `route` is ignored because Telnyx may post any event to either
 /// URL (the profile's webhook URL vs. the per-message `webhook_url`).
 pub fn parse(
@@ -136,10 +140,12 @@ fn status(payload: Payload) -> Result<WebhookEvent, WebhookError> {
             Value::Number(code) => Some(code.to_string()),
             _ => None,
         });
+    let refused = matches!(status, MessageStatus::Failed | MessageStatus::Undelivered);
     Ok(WebhookEvent::Status(StatusReport {
         provider_message_id,
         status,
         raw_status: raw.to_owned(),
+        opted_out: refused && error_code.as_deref() == Some(OPTED_OUT),
         error_code,
         // Our `ref` rides on the webhook URL, which Telnyx does not sign: not trusted here.
         client_ref: None,

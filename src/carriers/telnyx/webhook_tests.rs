@@ -54,6 +54,7 @@ fn finalized_with_error_on_the_inbound_route() {
         raw_status: "delivery_failed".into(),
         error_code: Some("40008".into()),
         client_ref: None,
+        opted_out: false,
     };
     let event = post(WebhookRoute::Inbound, &event("message.finalized", payload));
     assert_eq!(event, Ok(WebhookEvent::Status(expected)));
@@ -71,6 +72,23 @@ fn sent_without_errors() {
         (report.status, report.error_code),
         (MessageStatus::Sent, None)
     );
+}
+
+#[test]
+fn a_refusal_with_40300_says_the_recipient_opted_out() {
+    let report = |status: &str, code: &str| {
+        let payload = format!(
+            r#"{{"id":"m5","to":[{{"status":"{status}"}}],"errors":[{{"code":"{code}"}}]}}"#
+        );
+        match post(WebhookRoute::Status, &event("message.finalized", &payload)) {
+            Ok(WebhookEvent::Status(report)) => report,
+            other => panic!("expected a status report, got {other:?}"),
+        }
+    };
+    assert!(report("sending_failed", "40300").opted_out);
+    assert!(report("delivery_failed", "40300").opted_out);
+    assert!(!report("delivery_failed", "40008").opted_out);
+    assert!(!report("delivered", "40300").opted_out);
 }
 
 #[test]

@@ -8,6 +8,10 @@ use crate::carriers::webhook::{
 };
 use crate::domain::MessageStatus;
 
+/// The error code of a message to a recipient who texted STOP to the sender (§1.1): at once on
+/// the send, or later in a `failed` callback (e.g. through a Messaging Service's queue).
+pub const OPTED_OUT: &str = "21610";
+
 /// Reads a verified request; Twilio posts both kinds with overlapping fields, so `route` decides.
 pub fn parse(
     route: WebhookRoute,
@@ -64,13 +68,16 @@ fn status(pairs: &[(String, String)]) -> Result<WebhookEvent, WebhookError> {
         };
         return Ok(WebhookEvent::Ignored { reason });
     };
+    let error_code = first(pairs, "ErrorCode")
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned);
+    let refused = matches!(status, MessageStatus::Failed | MessageStatus::Undelivered);
     Ok(WebhookEvent::Status(StatusReport {
         provider_message_id,
         status,
         raw_status: raw.to_owned(),
-        error_code: first(pairs, "ErrorCode")
-            .filter(|c| !c.is_empty())
-            .map(str::to_owned),
+        opted_out: refused && error_code.as_deref() == Some(OPTED_OUT),
+        error_code,
         client_ref: None,
     }))
 }

@@ -107,10 +107,29 @@ fn status_callback_with_error_code() {
         raw_status: "undelivered".into(),
         error_code: Some("30003".into()),
         client_ref: None,
+        opted_out: false,
     };
     assert_eq!(
         post(WebhookRoute::Status, body),
         Ok(WebhookEvent::Status(expected))
+    );
+}
+
+#[test]
+fn a_failed_callback_with_21610_says_the_recipient_opted_out() {
+    let report = |status: &str, code: &str| {
+        let body = format!("MessageSid=SM5&MessageStatus={status}&ErrorCode={code}");
+        match post(WebhookRoute::Status, &body) {
+            Ok(WebhookEvent::Status(report)) => report,
+            other => panic!("expected a status report, got {other:?}"),
+        }
+    };
+    assert!(report("failed", "21610").opted_out);
+    assert!(report("undelivered", "21610").opted_out);
+    assert!(!report("undelivered", "30003").opted_out);
+    assert!(
+        !report("sent", "21610").opted_out,
+        "only a refusal opts out"
     );
 }
 

@@ -131,6 +131,9 @@ fn receipt(pairs: &[(String, String)]) -> Result<WebhookEvent, WebhookError> {
         client_ref: first(pairs, "client-ref")
             .filter(|r| !r.is_empty())
             .map(str::to_owned),
+        // The reference lists no opt-out code for Vonage DLRs: err-code 4 is the handset
+        // barring SMS at the network, not a STOP the member sent us.
+        opted_out: false,
     }))
 }
 

@@ -115,6 +115,7 @@ fn delivery_receipt() {
         raw_status: "failed".into(),
         error_code: Some("2".into()),
         client_ref: Some("m-42".into()),
+        opted_out: false,
     };
     assert_eq!(
         get(WebhookRoute::Status, query),

@@ -38,7 +38,19 @@ impl Processor for ReceiptsStage {
         let count = |outcome: &'static str| {
             metrics::counter!(RECEIPTS_TOTAL, "carrier" => cmd.carrier.clone(), "outcome" => outcome).increment(1);
         };
-        match self.advance(&cmd, status, error_code).await {
+        let advanced = self.advance(&cmd, status, error_code).await;
+        if let Ok(
+            AdvanceOutcome::Advanced { message_id, .. } | AdvanceOutcome::Stale { message_id, .. },
+        ) = &advanced
+        {
+            // Also on a repeat (stale) callback: an unsubscribe lost to a crash is made here.
+            if cmd.opted_out {
+                if let Err(e) = self.opt_out(&cmd, *message_id).await {
+                    return retry(e);
+                }
+            }
+        }
+        match advanced {
             Ok(AdvanceOutcome::Advanced {
                 message_id,
                 status,
@@ -125,6 +137,20 @@ impl ReceiptsStage {
                 error_code,
             )
             .await
+    }
+
+    /// The carrier refused the message because its recipient opted out there: like the deliver
+    /// stage's synchronous opt-out, no broadcast may text them again.
+    async fn opt_out(&self, cmd: &v1::ApplyReceipt, message_id: i64) -> Result<(), StoreError> {
+        if self
+            .store
+            .unsubscribe_recipient(message_id, Utc::now())
+            .await?
+            .is_some()
+        {
+            tracing::info!(carrier = %cmd.carrier, message_id, error_code = %cmd.error_code, "the carrier reports the recipient opted out; unsubscribed");
+        }
+        Ok(())
     }
 
     async fn publish_event(&self, message_id: i64, cmd: &v1::ApplyReceipt, status: MessageStatus) {

@@ -58,10 +58,22 @@ async fn delivered_only_when_every_part_is(db: TestDb) {
     let id = sent(store, 1, &two_segments(), "P1").await;
     // Part 2's DLR first: the message is no further than sent.
     let early = report(store, id, "P2", Delivered, None).await;
-    assert_eq!(early, AdvanceOutcome::Stale { current: Sent });
+    assert_eq!(
+        early,
+        AdvanceOutcome::Stale {
+            message_id: id,
+            current: Sent
+        }
+    );
     // A repeat of it changes nothing either.
     let again = report(store, id, "P2", Delivered, None).await;
-    assert_eq!(again, AdvanceOutcome::Stale { current: Sent });
+    assert_eq!(
+        again,
+        AdvanceOutcome::Stale {
+            message_id: id,
+            current: Sent
+        }
+    );
     let last = report(store, id, "P1", Delivered, None).await;
     assert!(
         matches!(last, AdvanceOutcome::Advanced { message_id, status: Delivered, delivered_at: Some(_), .. } if message_id == id),
@@ -91,6 +103,7 @@ async fn one_negative_part_decides_at_once(db: TestDb) {
     assert_eq!(
         late,
         AdvanceOutcome::Stale {
+            message_id: id,
             current: Undelivered
         }
     );
