@@ -51,6 +51,7 @@ pub fn carrier_edges(
         };
         let credentials = WebhookCredentials {
             twilio_auth_token: p.secret("auth_token").cloned(),
+            twilio_shared_key: p.secret("webhook_shared_key").cloned(),
             telnyx_public_key: p.secret("public_key").map(|k| k.expose().to_owned()),
             vonage_signature_secret: p.secret("signature_secret").cloned(),
             vonage_signature_method: method,
