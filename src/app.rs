@@ -30,7 +30,8 @@ pub enum StartError {
     },
     #[error("cannot set up the broker: {0}")]
     Bus(#[from] BusError),
-    #[error("cannot verify carrier webhooks: {0}")]
+    /// Already names the profile and the variable; transparent so a report prints it once.
+    #[error(transparent)]
     Webhooks(#[from] EdgeError),
 }
 
