@@ -16,7 +16,7 @@ use crate::http::{self, AppState, Clock};
 use crate::pipeline::{Ingest, Pipeline};
 use crate::store::{Backend, Store, StoreError};
 use crate::telemetry;
-use crate::webhooks::{self, NumberDirectory, carrier_edges};
+use crate::webhooks::{self, EdgeError, NumberDirectory, carrier_edges};
 
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +30,9 @@ pub enum StartError {
     },
     #[error("cannot set up the broker: {0}")]
     Bus(#[from] BusError),
+    /// Already names the profile and the variable; transparent so a report prints it once.
+    #[error(transparent)]
+    Webhooks(#[from] EdgeError),
 }
 
 /// A bound, ready-to-run Floodgate: tests build one on port 0 and read its address.
@@ -55,6 +58,8 @@ impl Application {
         carriers: Vec<CarrierProfile>,
         run_pipeline: bool,
     ) -> Result<Self, StartError> {
+        // A bad webhook credential would refuse every carrier call: refuse the start instead.
+        let edges = Arc::new(carrier_edges(&carriers)?);
         let url = settings.database_url.as_str().to_owned();
         let store = Store::connect(&url)
             .await
@@ -91,7 +96,7 @@ impl Application {
         let state = AppState {
             store: store.clone(),
             metrics: telemetry::install_recorder(),
-            edges: Arc::new(carrier_edges(&carriers)),
+            edges,
             numbers: NumberDirectory::new(store.clone()),
             ingest: Ingest::new(bus.clone(), store.clone()),
             clock,

@@ -31,6 +31,14 @@ pub(crate) fn phone(value: &str, field: &str) -> Result<PhoneNumber, WebhookErro
     PhoneNumber::parse(value).map_err(|e| WebhookError::Malformed(format!("`{field}`: {e}")))
 }
 
+/// The channel of a `channel:address` sender or recipient (`whatsapp:+1…`, `messenger:…`):
+/// carriers name non-SMS channels this way, and an E.164 number never contains a `:`.
+pub(crate) fn channel(value: &str) -> Option<&str> {
+    let (name, address) = value.split_once(':')?;
+    let is_name = (1..=20).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphabetic());
+    (is_name && !address.is_empty()).then_some(name)
+}
+
 /// A required field, or a malformed error naming it.
 pub(crate) fn required<'a>(value: Option<&'a str>, field: &str) -> Result<&'a str, WebhookError> {
     match value {
@@ -50,5 +58,16 @@ mod tests {
         assert!(is_fresh(1_699_999_700, now));
         assert!(!is_fresh(1_700_000_301, now));
         assert!(!is_fresh(i64::MIN, now));
+    }
+
+    #[test]
+    fn channels_are_named_before_a_colon() {
+        assert_eq!(channel("whatsapp:+14155550100"), Some("whatsapp"));
+        assert_eq!(channel("messenger:1234567890"), Some("messenger"));
+        assert_eq!(channel("+14155550100"), None);
+        assert_eq!(channel("hello"), None);
+        assert_eq!(channel(":+1415"), None);
+        assert_eq!(channel("whatsapp:"), None);
+        assert_eq!(channel("what sapp:+1"), None);
     }
 }

@@ -14,6 +14,9 @@ use crate::config::Secret;
 pub struct WebhookCredentials {
     /// The account's Auth Token (the primary one: Twilio signs with it).
     pub twilio_auth_token: Option<Secret>,
+    /// The SharedKey secret Twilio signs with when a request carries
+    /// `X-Twilio-Webhooks-Signature-Settings` (optional: without it the Auth Token is tried).
+    pub twilio_shared_key: Option<Secret>,
     /// The portal's Ed25519 public key, base64 of 32 bytes; public, so not a `Secret`.
     pub telnyx_public_key: Option<String>,
     /// The dashboard's "signature secret" (not the API secret).
@@ -38,7 +41,8 @@ pub fn verify_and_parse(
                 .twilio_auth_token
                 .as_ref()
                 .ok_or(not_configured)?;
-            twilio::signature::verify(request, token)?;
+            let shared_key = credentials.twilio_shared_key.as_ref();
+            twilio::signature::verify(request, token, shared_key)?;
             twilio::parse(route, request)
         }
         CarrierKind::Telnyx => {

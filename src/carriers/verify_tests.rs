@@ -29,6 +29,7 @@ pub(super) fn now() -> DateTime<Utc> {
 pub(super) fn credentials() -> WebhookCredentials {
     WebhookCredentials {
         twilio_auth_token: Some(Secret::new("twilio-token")),
+        twilio_shared_key: None,
         telnyx_public_key: Some(PUBLIC_KEY.into()),
         vonage_signature_secret: Some(Secret::new("vonage-secret")),
         vonage_signature_method: SignatureMethod::Sha256,

@@ -103,7 +103,8 @@ pub struct InboundSms {
     pub from: PhoneNumber,
     pub to: PhoneNumber,
     pub body: String,
-    /// Set when the carrier delivers a long message per part (Vonage); we reassemble it ourselves.
+    /// Set when the carrier delivers a long message per part (Vonage): the edge queues each
+    /// part on its own and the inbound stage joins them (`store::inbound_parts`).
     pub parts: Option<ConcatPart>,
     /// Segments the carrier counted, when it says (Twilio `NumSegments`, Telnyx `parts`).
     pub segments: Option<u32>,
@@ -127,6 +128,12 @@ pub struct StatusReport {
     /// The carrier's own word, kept for the audit trail and for mappings we may revisit.
     pub raw_status: String,
     pub error_code: Option<String>,
+    /// Our message id as the carrier echoes it (Vonage `client-ref`): it names the message in
+    /// the report of every part, whose own ids only the first of we record.
+    pub client_ref: Option<String>,
+    /// The carrier refused the message because the recipient opted out with it (Twilio 21610,
+    /// Telnyx 40300): the member is unsubscribed, as when a send is refused for it at once.
+    pub opted_out: bool,
 }
 
 /// Why a webhook was refused.

@@ -27,7 +27,7 @@ pub struct Pipeline {
 
 impl Pipeline {
     /// Starts inbound, fan-out, receipts, one deliver stage per carrier lane, the outbox
-    /// forwarder, and the metrics sampler.
+    /// forwarder, the metrics sampler, the scheduler and the part sweep.
     ///
     /// A profile whose credentials are missing gets no deliver stage (its work waits in its queue).
     pub fn start(
@@ -191,6 +191,11 @@ impl Pipeline {
         ));
         stages.push(super::spawn_completion(store.clone(), shutdown.clone()));
         stages.push(super::spawn_scheduler(
+            bus.clone(),
+            store.clone(),
+            shutdown.clone(),
+        ));
+        stages.push(super::spawn_part_sweep(
             bus.clone(),
             store.clone(),
             shutdown.clone(),

@@ -20,6 +20,8 @@ pub struct Claimed {
     pub attempts: i32,
     /// The claim's lease end: it tells this claim from a later one ([`Store::send_check`]).
     pub claimed_until_ms: i64,
+    /// `id` as text: the reference carriers echo in their reports (Vonage `client-ref`).
+    pub reference: String,
 }
 
 /// What the last look before a carrier call found.
@@ -140,6 +142,7 @@ impl Store {
                 body,
                 attempts: row.attempts,
                 claimed_until_ms: lease_until_ms,
+                reference: row.id.to_string(),
             });
         }
         if outcome.claimed.len() < ids.len() {

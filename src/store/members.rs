@@ -150,6 +150,27 @@ impl Store {
         self.changed_or_current(changed, community_id, phone).await
     }
 
+    /// Unsubscribes the recipient of message `message_id` in the message's community (a carrier
+    /// reported them opted out); `None` when no such message exists.
+    pub async fn unsubscribe_recipient(
+        &self,
+        message_id: i64,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Member>, StoreError> {
+        let sql = "SELECT community_id, to_number FROM messages WHERE id = $1";
+        let row: Option<(i64, String)> = with_pool!(self, pool => sqlx::query_as(sql)
+            .bind(message_id).fetch_optional(pool).await)?;
+        let Some((community_id, to)) = row else {
+            return Ok(None);
+        };
+        let to = phone("messages.to_number", &to)?;
+        // Labelled like the send path's opt-out: the carrier, not a keyword to us, said it.
+        let member = self
+            .unsubscribe(community_id, &to, JoinedVia::Api, at)
+            .await?;
+        Ok(Some(member))
+    }
+
     /// The member row for `phone` in this community, subscribed or not.
     pub async fn member_by_phone(
         &self,

@@ -11,6 +11,9 @@ use crate::domain::{MessageStatus, PhoneNumber};
 pub enum AdvanceOutcome {
     Advanced {
         message_id: i64,
+        /// What the message moved to: the report's status, or for a part's report the status
+        /// derived from all its parts (`store::message_parts`).
+        status: MessageStatus,
         community_id: i64,
         broadcast_id: Option<i64>,
         from: Option<PhoneNumber>,
@@ -21,21 +24,24 @@ pub enum AdvanceOutcome {
         delivered_at: Option<DateTime<Utc>>,
     },
     /// The message is already at or past the reported status (duplicate or out-of-order callback).
-    Stale { current: MessageStatus },
+    Stale {
+        message_id: i64,
+        current: MessageStatus,
+    },
     /// No message has this provider id (yet): the callback may have beaten `record_send_result`.
     Unknown,
 }
 
 /// Sets every status column; the `status_rank < $rank` guard in each WHERE clause is what makes
 /// concurrent updates unable to move a message backward on either engine.
-const SET_STATUS: &str = "status = $3, status_rank = $4, last_error_code = COALESCE($5, last_error_code), \
+pub(super) const SET_STATUS: &str = "status = $3, status_rank = $4, last_error_code = COALESCE($5, last_error_code), \
     updated_at = $6, sent_at = COALESCE(sent_at, $7), delivered_at = COALESCE(delivered_at, $8)";
 
 /// How many times a callback looks for its message when a concurrent write hid it.
 const ADVANCE_LOOKS: usize = 3;
 
 /// The times a status implies: (sent_at, delivered_at); any carrier verdict means it was sent.
-fn implied_times(
+pub(super) fn implied_times(
     status: MessageStatus,
     at: DateTime<Utc>,
 ) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
@@ -98,7 +104,7 @@ impl Store {
             Option<DateTime<Utc>>,
         );
         let current_sql =
-            "SELECT status FROM messages WHERE carrier = $1 AND provider_message_id = $2";
+            "SELECT id, status FROM messages WHERE carrier = $1 AND provider_message_id = $2";
         // The UPDATE and the SELECT are two statements: a send result committing between them
         // makes the UPDATE miss a row the SELECT then sees behind the reported status. That is
         // no duplicate; look again rather than drop the callback as stale.
@@ -123,6 +129,7 @@ impl Store {
                 let to = phone("messages.to_number", &to)?;
                 return Ok(AdvanceOutcome::Advanced {
                     message_id,
+                    status,
                     community_id,
                     broadcast_id,
                     from,
@@ -131,14 +138,17 @@ impl Store {
                     delivered_at,
                 });
             }
-            let current: Option<String> = with_pool!(self, pool => sqlx::query_scalar(current_sql)
+            let current: Option<(i64, String)> = with_pool!(self, pool => sqlx::query_as(current_sql)
                 .bind(carrier).bind(provider_message_id).fetch_optional(pool).await)?;
-            let Some(current) = current else {
+            let Some((message_id, current)) = current else {
                 return Ok(AdvanceOutcome::Unknown);
             };
             let current = message_status(&current)?;
             if current.rank() >= status.rank() {
-                return Ok(AdvanceOutcome::Stale { current });
+                return Ok(AdvanceOutcome::Stale {
+                    message_id,
+                    current,
+                });
             }
         }
         // Still behind after every look: some writer keeps racing us; the stage retries later.

@@ -12,8 +12,10 @@
 //! - `members` (one phone at a time) and `members_bulk` (imports, keyset pages, fan-out batches).
 //! - `broadcasts` (idempotent creation, reads), `broadcast_progress` (status, cursor, cancel, counts)
 //!   and `broadcast_quota` (idempotent replays, the daily-cap budget).
-//! - `messages` (claims), `message_status` (forward-only updates), `messages_bulk` (fan-out insert).
+//! - `messages` (claims), `message_status` (forward-only updates), `messages_bulk` (fan-out insert),
+//!   `message_parts` (a message's status from its parts' reports, for carriers that split it).
 //! - `inbound`, `outbox`, and `keywords`: the one multi-table transaction the webhooks need.
+//! - `inbound_parts`: parts of long inbound texts (Vonage `concat`) until the last one is here.
 //! - `telemetry`: the metrics sampler's reads (running broadcasts, queue heads, dead letters).
 //! - `decode`: stored text back into domain types, reporting [`StoreError::Corrupt`].
 //!
@@ -43,9 +45,11 @@ mod decode;
 mod delivery;
 mod error;
 mod inbound;
+mod inbound_parts;
 mod keywords;
 mod members;
 mod members_bulk;
+mod message_parts;
 mod message_status;
 mod messages;
 mod messages_bulk;
@@ -65,9 +69,11 @@ pub use communities::{
 pub use delivery::{ClaimOutcome, Claimed, SendCheck, SendRecord};
 pub use error::StoreError;
 pub use inbound::{Inbound, InsertInbound, NewInbound};
+pub use inbound_parts::{JoinedText, NewInboundPart, PartsState, StalePartSet};
 pub use keywords::{InboundAction, InboundApplied, MembershipChange};
 pub use members::{JoinedVia, Member};
 pub use members_bulk::ImportOutcome;
+pub use message_parts::derive_status;
 pub use message_status::AdvanceOutcome;
 pub use messages::{Message, NewTransactional, Priority};
 pub use outbox::OutboxItem;

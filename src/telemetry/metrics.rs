@@ -28,6 +28,10 @@ pub const WEBHOOK_SIGNATURE_FAILURES_TOTAL: &str = "floodgate_webhook_signature_
 pub const KEYWORD_EVENTS_TOTAL: &str = "floodgate_keyword_events_total";
 /// Inbound texts the carrier delivered more than once (deduplicated). Labels: `carrier`.
 pub const INBOUND_DUPLICATES_TOTAL: &str = "floodgate_inbound_duplicates_total";
+/// Parts of long inbound texts delivered per part (Vonage). Labels: `carrier`, `outcome`
+/// (waiting: kept, more to come|complete: the text is whole and goes on|flushed: processed with
+/// parts still missing after 24 h).
+pub const INBOUND_PARTS_TOTAL: &str = "floodgate_inbound_parts_total";
 
 // --- Pipeline stages -------------------------------------------------------------------
 
@@ -186,6 +190,12 @@ pub const CATALOGUE: &[Metric] = &[
         Counter,
         Unit::Count,
         "Inbound texts the carrier delivered more than once.",
+    ),
+    m(
+        INBOUND_PARTS_TOTAL,
+        Counter,
+        Unit::Count,
+        "Parts of long inbound texts, by whether their text was whole yet.",
     ),
     m(
         STAGE_RECEIVED_TOTAL,

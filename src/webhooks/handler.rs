@@ -100,6 +100,12 @@ async fn handle(
                 }
                 Err(e) => return Problem::internal(e).into_response(),
             }
+            // A part is durable in the queue like any text; the inbound stage joins the parts.
+            let concat = sms.parts.filter(|p| p.total > 1).map(|p| v1::ConcatPart {
+                reference: p.reference,
+                total: u32::from(p.total),
+                part: u32::from(p.part),
+            });
             let command = v1::ProcessInbound {
                 carrier: carrier.clone(),
                 provider_message_id: sms.provider_message_id,
@@ -107,6 +113,8 @@ async fn handle(
                 to: sms.to.as_str().to_owned(),
                 body: sms.body,
                 received_at: Some(timestamp(now)),
+                concat,
+                flush_concat: false,
             };
             (QueueName::inbound(), command.encode_to_vec(), "inbound")
         }
@@ -118,6 +126,8 @@ async fn handle(
                 raw_status: report.raw_status,
                 error_code: report.error_code.unwrap_or_default(),
                 received_at: Some(timestamp(now)),
+                client_ref: report.client_ref.unwrap_or_default(),
+                opted_out: report.opted_out,
             };
             (QueueName::receipts(), command.encode_to_vec(), "status")
         }

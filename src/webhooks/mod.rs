@@ -8,6 +8,6 @@ mod handler;
 mod numbers;
 mod reply;
 
-pub use credentials::{CarrierEdge, carrier_edges};
+pub use credentials::{CarrierEdge, EdgeError, carrier_edges};
 pub use handler::{MAX_BODY_BYTES, router};
 pub use numbers::NumberDirectory;

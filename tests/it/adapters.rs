@@ -36,6 +36,11 @@ struct Run {
 /// An engine whose `carrier` profile points at `sim`, a community on that carrier with
 /// [`MEMBERS`] members (one opted out at the carrier), and a broadcast to them.
 async fn start(carrier: &str, sim: SimHandle, env: Vec<(&str, String)>) -> Run {
+    start_with(carrier, sim, env, "Adapter check: hello from Floodgate.").await
+}
+
+/// [`start`] with the broadcast's text.
+async fn start_with(carrier: &str, sim: SimHandle, env: Vec<(&str, String)>, text: &str) -> Run {
     let api_base = (
         format!("FLOODGATE_CARRIER_{}__API_BASE", carrier.to_uppercase()),
         sim.base_url(),
@@ -75,7 +80,7 @@ async fn start(carrier: &str, sim: SimHandle, env: Vec<(&str, String)>) -> Run {
         .unwrap();
     let opted_out = members[3].clone();
     sim.set_optouts([opted_out.as_str().to_string()]);
-    let body = MessageBody::parse("Adapter check: hello from Floodgate.").unwrap();
+    let body = MessageBody::parse(text).unwrap();
     let broadcast = match store
         .create_broadcast(&NewBroadcast {
             community_id: community.id,
@@ -230,4 +235,67 @@ async fn vonage_sends_callbacks_and_throttling_inside_http_200() {
         backoffs >= 1.0,
         "status 1 inside HTTP 200 made the engine back off"
     );
+}
+
+/// A metric's value from the engine's `/metrics` (0 when absent).
+async fn metric(app: &TestApp, series: &str) -> f64 {
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find(|l| l.starts_with(series))
+        .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .unwrap_or(0.0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vonage_reports_on_every_part_of_a_long_message_match_it() {
+    // Two segments: Vonage answers with two message-ids and sends a DLR for each part, every
+    // one carrying the client-ref Floodgate sent (its message id).
+    let account = Account {
+        rate: 100.0,
+        burst: 10.0,
+        ..Account::vonage("vonage-key", "vonage-secret")
+    };
+    let secret = account.signature_secret.clone();
+    let sim = floodgate_sim::start(SimConfig {
+        accounts: vec![account],
+        callback_delay: Duration::from_millis(20),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let text =
+        "Adapter check: doors open at 6pm, speakers at 7pm, bring water and a friend. ".repeat(3);
+    let run = start_with(
+        "vonage",
+        sim,
+        vec![
+            ("VONAGE_API_KEY", "vonage-key".into()),
+            ("VONAGE_API_SECRET", "vonage-secret".into()),
+            ("VONAGE_SIGNATURE_SECRET", secret),
+            ("VONAGE_SIGNATURE_METHOD", "md5hash".into()),
+        ],
+        &text,
+    )
+    .await;
+    let failed = every_callback_lands(&run).await;
+    assert!(failed.last_error_code.is_some(), "{failed:?}");
+    let requests = run.sim.requests();
+    assert!(requests.iter().all(|r| r.segments == 2), "two parts each");
+    // Give the last parts' DLRs a moment, then: none was left without its message.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for outcome in ["early", "unknown"] {
+        let series =
+            format!("floodgate_receipts_total{{carrier=\"vonage\",outcome=\"{outcome}\"}}");
+        assert_eq!(metric(&run.app, &series).await, 0.0, "{series}");
+    }
+    let advanced = "floodgate_receipts_total{carrier=\"vonage\",outcome=\"advanced\"}";
+    assert!(metric(&run.app, advanced).await >= f64::from(MEMBERS - 1));
 }

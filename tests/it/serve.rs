@@ -51,3 +51,21 @@ async fn readyz_is_503_while_the_database_is_unreachable() {
         "the process itself is alive"
     );
 }
+
+#[tokio::test]
+async fn an_unknown_vonage_signature_method_stops_the_start() {
+    let profiles = crate::support::carrier_profiles(&[
+        ("VONAGE_SIGNATURE_SECRET", "secret"),
+        ("VONAGE_SIGNATURE_METHOD", "sha384"),
+    ]);
+    let (_dir, url) = crate::support::fresh_sqlite_url();
+    let Err(error) = floodgate::app::Application::build(test_settings(&url), profiles).await else {
+        panic!("a start with VONAGE_SIGNATURE_METHOD=sha384 must fail");
+    };
+    let message = error.to_string();
+    assert!(
+        message.contains("VONAGE_SIGNATURE_METHOD = \"sha384\"")
+            && message.contains("md5hash, md5, sha1, sha256, sha512"),
+        "{message}"
+    );
+}

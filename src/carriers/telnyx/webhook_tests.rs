@@ -53,6 +53,8 @@ fn finalized_with_error_on_the_inbound_route() {
         status: MessageStatus::Undelivered,
         raw_status: "delivery_failed".into(),
         error_code: Some("40008".into()),
+        client_ref: None,
+        opted_out: false,
     };
     let event = post(WebhookRoute::Inbound, &event("message.finalized", payload));
     assert_eq!(event, Ok(WebhookEvent::Status(expected)));
@@ -73,6 +75,23 @@ fn sent_without_errors() {
 }
 
 #[test]
+fn a_refusal_with_40300_says_the_recipient_opted_out() {
+    let report = |status: &str, code: &str| {
+        let payload = format!(
+            r#"{{"id":"m5","to":[{{"status":"{status}"}}],"errors":[{{"code":"{code}"}}]}}"#
+        );
+        match post(WebhookRoute::Status, &event("message.finalized", &payload)) {
+            Ok(WebhookEvent::Status(report)) => report,
+            other => panic!("expected a status report, got {other:?}"),
+        }
+    };
+    assert!(report("sending_failed", "40300").opted_out);
+    assert!(report("delivery_failed", "40300").opted_out);
+    assert!(!report("delivery_failed", "40008").opted_out);
+    assert!(!report("delivered", "40300").opted_out);
+}
+
+#[test]
 fn numeric_error_codes_are_kept_as_text() {
     let payload = r#"{"id":"m3","to":[{"status":"sending_failed"}],"errors":[{"code":40300}]}"#;
     let Ok(WebhookEvent::Status(report)) =
@@ -90,6 +109,44 @@ fn other_events_and_statuses_are_ignored() {
     let payload = r#"{"id":"m4","to":[{"status":"teleported"}]}"#;
     let unknown = post(WebhookRoute::Status, &event("message.finalized", payload));
     assert!(matches!(unknown, Ok(WebhookEvent::Ignored { .. })));
+}
+
+#[test]
+fn whatsapp_and_rcs_events_are_ignored_not_malformed() {
+    let whatsapp = r#"{"id":"w1","type":"WHATSAPP","text":"hi","direction":"inbound",
+        "from":{"phone_number":"+13125550001"},"to":"+17735550002"}"#;
+    let untyped_string_to = r#"{"id":"w2","text":"hi","from":{"phone_number":"+13125550001"},
+        "to":"+17735550002"}"#;
+    let rcs = r#"{"id":"r1","type":"RCS","text":"hi","from":{"phone_number":"+13125550001"},
+        "to":[{"phone_number":"+17735550002"}]}"#;
+    for (event_type, payload) in [
+        ("message.received", whatsapp),
+        ("message.received", untyped_string_to),
+        ("message.received", rcs),
+        ("message.finalized", whatsapp),
+    ] {
+        let result = post(WebhookRoute::Inbound, &event(event_type, payload));
+        assert!(
+            matches!(&result, Ok(WebhookEvent::Ignored { reason }) if reason.contains("not an SMS")),
+            "{event_type} {payload}: {result:?}"
+        );
+    }
+    let mms = r#"{"id":"m1","type":"MMS","text":"","from":{"phone_number":"+13125550001"},
+        "to":[{"phone_number":"+17735550002"}]}"#;
+    assert!(matches!(
+        post(WebhookRoute::Inbound, &event("message.received", mms)),
+        Ok(WebhookEvent::Inbound(_))
+    ));
+}
+
+#[test]
+fn a_to_that_is_neither_list_nor_string_is_malformed() {
+    let payload = r#"{"id":"m","from":{"phone_number":"+13125550001"},"to":17735550002}"#;
+    let result = post(WebhookRoute::Inbound, &event("message.received", payload));
+    assert!(
+        matches!(&result, Err(WebhookError::Malformed(reason)) if reason.contains("`to`")),
+        "{result:?}"
+    );
 }
 
 #[test]

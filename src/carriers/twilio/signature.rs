@@ -1,4 +1,6 @@
-//! `X-Twilio-Signature`: base64(HMAC-SHA1(auth token, URL + sorted `name value` pairs)).
+//! `X-Twilio-Signature`: base64(HMAC-SHA1(auth token, URL + sorted `name value` pairs)), or,
+//! when `X-Twilio-Webhooks-Signature-Settings` names one, the same string under HMAC-SHA256
+//! keyed with the account's SharedKey secret (twilio-python 9.x `request_validator.py`).
 
 use axum::http::Method;
 use base64::Engine;
@@ -14,11 +16,60 @@ use crate::config::Secret;
 /// The header Twilio signs every webhook with.
 pub const HEADER: &str = "x-twilio-signature";
 
+/// Names the SharedKey and algorithm of a request signed with one: `key=<id>,algorithm=<name>`.
+pub const SETTINGS_HEADER: &str = "x-twilio-webhooks-signature-settings";
+
+/// How a webhook was signed; HMAC-SHA1 unless the settings header says otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Algorithm {
+    /// The legacy Auth Token signature, and the default.
+    #[default]
+    HmacSha1,
+    HmacSha256,
+}
+
+impl Algorithm {
+    /// Twilio's name for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::HmacSha1 => "HMAC_SHA1",
+            Self::HmacSha256 => "HMAC_SHA256",
+        }
+    }
+
+    /// Reads the settings header as twilio-python's `get_signature_algorithm` does: the value
+    /// of the first `algorithm=` among comma-separated parts, compared case-insensitively;
+    /// none (or no header) means HMAC-SHA1. `None`: a name we do not know, which the SDK
+    /// refuses too.
+    pub fn from_settings(header: Option<&str>) -> Option<Self> {
+        let named = header.unwrap_or_default().split(',').find_map(|part| {
+            let (name, value) = part.split_once('=')?;
+            (name.trim() == "algorithm" && !value.trim().is_empty()).then(|| value.trim())
+        });
+        match named {
+            None => Some(Self::HmacSha1),
+            Some(name) if name.eq_ignore_ascii_case("HMAC_SHA1") => Some(Self::HmacSha1),
+            Some(name) if name.eq_ignore_ascii_case("HMAC_SHA256") => Some(Self::HmacSha256),
+            Some(_) => None,
+        }
+    }
+}
+
 /// The query parameter that marks a JSON body: its hex SHA-256, so the URL signature covers the body.
 pub const BODY_SHA256_PARAM: &str = "bodySHA256";
 
-/// Signs as Twilio does; names sorted, a repeated name's values de-duplicated and sorted (twilio-python).
+/// Signs as Twilio does with the Auth Token (HMAC-SHA1).
 pub fn sign<K: AsRef<str>, V: AsRef<str>>(url: &str, params: &[(K, V)], token: &str) -> String {
+    sign_with(url, params, token, Algorithm::HmacSha1)
+}
+
+/// Signs as Twilio does; names sorted, a repeated name's values de-duplicated and sorted (twilio-python).
+pub fn sign_with<K: AsRef<str>, V: AsRef<str>>(
+    url: &str,
+    params: &[(K, V)],
+    key: &str,
+    algorithm: Algorithm,
+) -> String {
     let mut pairs: Vec<(&str, &str)> = params
         .iter()
         .map(|(k, v)| (k.as_ref(), v.as_ref()))
@@ -31,7 +82,11 @@ pub fn sign<K: AsRef<str>, V: AsRef<str>>(url: &str, params: &[(K, V)], token: &
         signed.push_str(name);
         signed.push_str(value);
     }
-    STANDARD.encode(hmac::<Sha1>(token.as_bytes(), signed.as_bytes()))
+    let mac = match algorithm {
+        Algorithm::HmacSha1 => hmac::<Sha1>(key.as_bytes(), signed.as_bytes()),
+        Algorithm::HmacSha256 => hmac::<Sha256>(key.as_bytes(), signed.as_bytes()),
+    };
+    STANDARD.encode(mac)
 }
 
 /// Hex SHA-256 of a raw JSON body, the value of [`BODY_SHA256_PARAM`].
@@ -39,9 +94,25 @@ pub fn body_sha256(body: &[u8]) -> String {
     hex::encode(Sha256::digest(body))
 }
 
-/// Checks the signature against every URL form Twilio may have signed (see [`url_variants`]).
-pub fn verify(request: &WebhookRequest<'_>, token: &Secret) -> Result<(), SignatureFailure> {
+/// Checks the signature against every URL form Twilio may have signed (see [`url_variants`]),
+/// with the algorithm the settings header names. A request with that header is signed with the
+/// SharedKey secret (`shared_key`, when configured); the Auth Token is tried too, being ours.
+pub fn verify(
+    request: &WebhookRequest<'_>,
+    token: &Secret,
+    shared_key: Option<&Secret>,
+) -> Result<(), SignatureFailure> {
     let given = request.signature_header(HEADER)?;
+    let settings = match request.headers.get(SETTINGS_HEADER).map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(text)) => Some(text),
+        Some(Err(_)) => return Err(SignatureFailure::Invalid),
+    };
+    let algorithm = Algorithm::from_settings(settings).ok_or(SignatureFailure::Invalid)?;
+    let keys: Vec<&Secret> = match settings {
+        Some(_) => shared_key.into_iter().chain([token]).collect(),
+        None => vec![token],
+    };
     let query = form_pairs(request.query().as_bytes());
     let params = match query.iter().find(|(k, _)| k == BODY_SHA256_PARAM) {
         // JSON body: the URL alone is signed and the body is bound by its hash.
@@ -57,11 +128,13 @@ pub fn verify(request: &WebhookRequest<'_>, token: &Secret) -> Result<(), Signat
         None => form_pairs(request.body),
     };
     let mut matched = false;
-    for url in url_variants(request.public_url) {
-        matched |= same(
-            sign(&url, &params, token.expose()).as_bytes(),
-            given.as_bytes(),
-        );
+    for key in keys {
+        for url in url_variants(request.public_url) {
+            matched |= same(
+                sign_with(&url, &params, key.expose(), algorithm).as_bytes(),
+                given.as_bytes(),
+            );
+        }
     }
     if matched {
         Ok(())

@@ -2,7 +2,9 @@
 
 use axum::http::{HeaderMap, HeaderValue, Method};
 
-use super::{HEADER, body_sha256, sign, url_variants, verify};
+use super::{
+    Algorithm, HEADER, SETTINGS_HEADER, body_sha256, sign, sign_with, url_variants, verify,
+};
 use crate::carriers::webhook::{SignatureFailure, WebhookRequest};
 use crate::config::Secret;
 
@@ -28,7 +30,7 @@ fn check(url: &str, body: &[u8], signature: &str) -> Result<(), SignatureFailure
         headers: &headers,
         body,
     };
-    verify(&request, &Secret::new(TOKEN))
+    verify(&request, &Secret::new(TOKEN), None)
 }
 
 fn form(params: &[(&str, &str)]) -> Vec<u8> {
@@ -196,7 +198,10 @@ fn failures_are_labelled() {
         body: &body,
     };
     let token = Secret::new(TOKEN);
-    assert_eq!(verify(&unsigned, &token), Err(SignatureFailure::Missing));
+    assert_eq!(
+        verify(&unsigned, &token, None),
+        Err(SignatureFailure::Missing)
+    );
 }
 
 #[test]
@@ -218,4 +223,111 @@ fn url_variants_cover_ports_userinfo_and_ipv6() {
         ["https://[::1]:8443/x", "https://[::1]/x"]
     );
     assert_eq!(url_variants("not a url"), ["not a url"]);
+}
+
+/// Vectors computed with twilio-python 9.13's own `RequestValidator(key).compute_signature(U, P,
+/// "HMAC_SHA256")` (its SHA-1 output for the same input is §10's `RSOYDt4T1cUTdK1PDd93/VVr8B8=`).
+const SHA256_TOKEN: &str = "033hgUJA9M/hXIZsYjwkerEP/DBm35nEri5FhCYjA5s=";
+const SHA256_TOKEN_PORT: &str = "grxRoa/VNtXxd524NGLxIdev83nh23xhrRUVm50Umq4=";
+const SHA256_SHARED: &str = "iwOZCFCgsf1lZRuIVob5xh6MS+e56XvT2JyqSGp3ZtY=";
+
+fn check_with(
+    settings: &str,
+    signature: &str,
+    shared_key: Option<&str>,
+) -> Result<(), SignatureFailure> {
+    let mut headers = HeaderMap::new();
+    headers.insert(HEADER, HeaderValue::from_str(signature).expect("ascii"));
+    headers.insert(
+        SETTINGS_HEADER,
+        HeaderValue::from_str(settings).expect("ascii"),
+    );
+    let body = form(&p());
+    let request = WebhookRequest {
+        method: Method::POST,
+        public_url: U,
+        headers: &headers,
+        body: &body,
+    };
+    let shared_key = shared_key.map(Secret::new);
+    verify(&request, &Secret::new(TOKEN), shared_key.as_ref())
+}
+
+#[test]
+fn hmac_sha256_matches_twilio_python() {
+    assert_eq!(
+        sign_with(U, &p(), TOKEN, Algorithm::HmacSha256),
+        SHA256_TOKEN
+    );
+    let with_port = "https://mycompany.com:443/myapp.php?foo=1&bar=2";
+    assert_eq!(
+        sign_with(with_port, &p(), TOKEN, Algorithm::HmacSha256),
+        SHA256_TOKEN_PORT
+    );
+    assert_eq!(
+        sign_with(U, &p(), "shared-secret", Algorithm::HmacSha256),
+        SHA256_SHARED
+    );
+    assert_eq!(
+        sign_with(U, &p(), TOKEN, Algorithm::HmacSha1),
+        "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+    );
+}
+
+#[test]
+fn the_settings_header_picks_the_algorithm_as_the_sdk_reads_it() {
+    let cases = [
+        ("key=k1,algorithm=HMAC_SHA256", Some(Algorithm::HmacSha256)),
+        (
+            " algorithm = hmac_sha256 ,key=x",
+            Some(Algorithm::HmacSha256),
+        ),
+        ("key=k1", Some(Algorithm::HmacSha1)),
+        ("algorithm=", Some(Algorithm::HmacSha1)),
+        ("", Some(Algorithm::HmacSha1)),
+        ("algorithm=HMAC_SHA1", Some(Algorithm::HmacSha1)),
+        ("algorithm=HMAC_SHA512", None),
+    ];
+    for (header, expected) in cases {
+        assert_eq!(
+            Algorithm::from_settings(Some(header)),
+            expected,
+            "{header:?}"
+        );
+    }
+    assert_eq!(Algorithm::from_settings(None), Some(Algorithm::HmacSha1));
+}
+
+#[test]
+fn sha256_webhooks_verify_with_the_shared_key_or_the_token() {
+    let settings = "key=webhooks_sharedkey_1,algorithm=HMAC_SHA256";
+    assert_eq!(
+        check_with(settings, SHA256_SHARED, Some("shared-secret")),
+        Ok(())
+    );
+    // Signed with the Auth Token (what the SDK does when given it), with or without a SharedKey.
+    assert_eq!(check_with(settings, SHA256_TOKEN, None), Ok(()));
+    assert_eq!(
+        check_with(settings, SHA256_TOKEN_PORT, Some("shared-secret")),
+        Ok(())
+    );
+    // The SharedKey is only ours to use when Twilio says it signed with it.
+    assert_eq!(
+        check_with(settings, SHA256_SHARED, None),
+        Err(SignatureFailure::Invalid)
+    );
+    // A SHA-256 signature under a SHA-1 claim, or the reverse, does not verify.
+    assert_eq!(
+        check_with("key=k,algorithm=HMAC_SHA1", SHA256_TOKEN, None),
+        Err(SignatureFailure::Invalid)
+    );
+    assert_eq!(
+        check_with(settings, "RSOYDt4T1cUTdK1PDd93/VVr8B8=", None),
+        Err(SignatureFailure::Invalid)
+    );
+    assert_eq!(
+        check_with("key=k,algorithm=HMAC_SHA512", SHA256_TOKEN, None),
+        Err(SignatureFailure::Invalid),
+        "an algorithm we do not know"
+    );
 }

@@ -2,11 +2,15 @@
 
 use axum::http::Method;
 
-use crate::carriers::fields::{first, form_pairs, phone, required};
+use crate::carriers::fields::{channel, first, form_pairs, phone, required};
 use crate::carriers::webhook::{
     InboundSms, StatusReport, WebhookError, WebhookEvent, WebhookRequest, WebhookRoute,
 };
 use crate::domain::MessageStatus;
+
+/// The error code of a message to a recipient who texted STOP to the sender (§1.1): at once on
+/// the send, or later in a `failed` callback (e.g. through a Messaging Service's queue).
+pub const OPTED_OUT: &str = "21610";
 
 /// Reads a verified request; Twilio posts both kinds with overlapping fields, so `route` decides.
 pub fn parse(
@@ -32,6 +36,14 @@ fn message_sid(pairs: &[(String, String)]) -> Result<String, WebhookError> {
 }
 
 fn inbound(pairs: &[(String, String)]) -> Result<WebhookEvent, WebhookError> {
+    // WhatsApp (and other channels) can share a number's webhook: a 4xx would only make Twilio
+    // retry and log 11200, so a correctly signed non-SMS message is answered and ignored.
+    let addresses = [first(pairs, "From"), first(pairs, "To")];
+    if let Some(name) = addresses.into_iter().flatten().find_map(channel) {
+        return Ok(WebhookEvent::Ignored {
+            reason: format!("Twilio `{name}:` message is not an SMS"),
+        });
+    }
     Ok(WebhookEvent::Inbound(InboundSms {
         provider_message_id: message_sid(pairs)?,
         from: phone(required(first(pairs, "From"), "From")?, "From")?,
@@ -56,13 +68,17 @@ fn status(pairs: &[(String, String)]) -> Result<WebhookEvent, WebhookError> {
         };
         return Ok(WebhookEvent::Ignored { reason });
     };
+    let error_code = first(pairs, "ErrorCode")
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned);
+    let refused = matches!(status, MessageStatus::Failed | MessageStatus::Undelivered);
     Ok(WebhookEvent::Status(StatusReport {
         provider_message_id,
         status,
         raw_status: raw.to_owned(),
-        error_code: first(pairs, "ErrorCode")
-            .filter(|c| !c.is_empty())
-            .map(str::to_owned),
+        opted_out: refused && error_code.as_deref() == Some(OPTED_OUT),
+        error_code,
+        client_ref: None,
     }))
 }
 

@@ -43,6 +43,21 @@ fn inbound_sms() {
 }
 
 #[test]
+fn whatsapp_and_other_channels_are_ignored_not_malformed() {
+    for body in [
+        "MessageSid=SM3&From=whatsapp%3A%2B13125550001&To=whatsapp%3A%2B17735550002&Body=hi",
+        "MessageSid=SM3&From=%2B13125550001&To=whatsapp%3A%2B17735550002&Body=hi",
+        "MessageSid=SM3&From=messenger%3A1234567890&To=%2B17735550002&Body=hi",
+    ] {
+        let result = post(WebhookRoute::Inbound, body);
+        assert!(
+            matches!(&result, Ok(WebhookEvent::Ignored { reason }) if reason.contains("not an SMS")),
+            "{body}: {result:?}"
+        );
+    }
+}
+
+#[test]
 fn inbound_by_get_reads_the_query() {
     let headers = HeaderMap::new();
     let request = WebhookRequest {
@@ -91,10 +106,30 @@ fn status_callback_with_error_code() {
         status: MessageStatus::Undelivered,
         raw_status: "undelivered".into(),
         error_code: Some("30003".into()),
+        client_ref: None,
+        opted_out: false,
     };
     assert_eq!(
         post(WebhookRoute::Status, body),
         Ok(WebhookEvent::Status(expected))
+    );
+}
+
+#[test]
+fn a_failed_callback_with_21610_says_the_recipient_opted_out() {
+    let report = |status: &str, code: &str| {
+        let body = format!("MessageSid=SM5&MessageStatus={status}&ErrorCode={code}");
+        match post(WebhookRoute::Status, &body) {
+            Ok(WebhookEvent::Status(report)) => report,
+            other => panic!("expected a status report, got {other:?}"),
+        }
+    };
+    assert!(report("failed", "21610").opted_out);
+    assert!(report("undelivered", "21610").opted_out);
+    assert!(!report("undelivered", "30003").opted_out);
+    assert!(
+        !report("sent", "21610").opted_out,
+        "only a refusal opts out"
     );
 }
 

@@ -18,9 +18,10 @@ struct Part {
 }
 
 /// Sent only when every part has status `"0"`; the id is the first part's `message-id`, while
-/// DLRs arrive per part, each with its own `messageId` (and our `client-ref`, which is how the
-/// receipts stage matches parts 2..n). A message with some parts accepted and others refused is
-/// Failed: retrying would resend the accepted parts. Non-200 answers go by HTTP status.
+/// DLRs arrive per part, each with its own `messageId` and our `client-ref`, which is how the
+/// receipts stage matches every part (`store::message_parts` derives the message's status from
+/// them all). A message with some parts accepted and others refused is Failed: retrying would
+/// resend the accepted parts. Non-200 answers go by HTTP status.
 pub fn classify(response: &RawResponse) -> SendOutcome {
     if !response.status.is_success() {
         let reason = format!(

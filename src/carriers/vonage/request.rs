@@ -4,7 +4,8 @@ use super::config::Config;
 use crate::carriers::outbound::OutboundSms;
 use crate::domain::Encoding;
 
-/// Vonage's limit on `client-ref`; a longer reference is cut (our ids are UUIDs, 36 chars).
+/// Vonage's limit on `client-ref` (§3.1); a longer reference is cut (ours, a message id in
+/// decimal, has at most 19 characters).
 pub const MAX_CLIENT_REF: usize = 40;
 
 /// Form fields in Vonage's names: numbers without `+` (the SMS API rejects it), `type=unicode`

@@ -30,6 +30,15 @@ pub enum SignatureMethod {
 }
 
 impl SignatureMethod {
+    /// Every method Vonage offers, in the dashboard's order; configuration accepts only these.
+    pub const ALL: [SignatureMethod; 5] = [
+        Self::Md5Hash,
+        Self::Md5,
+        Self::Sha1,
+        Self::Sha256,
+        Self::Sha512,
+    ];
+
     /// The dashboard's and SDKs' name, used in configuration.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -43,15 +52,9 @@ impl SignatureMethod {
 
     /// Reads a configured name.
     pub fn parse(name: &str) -> Option<Self> {
-        [
-            Self::Md5Hash,
-            Self::Md5,
-            Self::Sha1,
-            Self::Sha256,
-            Self::Sha512,
-        ]
-        .into_iter()
-        .find(|m| m.as_str().eq_ignore_ascii_case(name.trim()))
+        Self::ALL
+            .into_iter()
+            .find(|m| m.as_str().eq_ignore_ascii_case(name.trim()))
     }
 }
 

@@ -84,7 +84,8 @@ fn inbound(pairs: &[(String, String)]) -> Result<WebhookEvent, WebhookError> {
     }))
 }
 
-/// Vonage delivers long messages per part and leaves reassembly to us (§3.2).
+/// Vonage delivers long messages per part and leaves reassembly to us (§3.2): the inbound
+/// stage joins them, see `store::inbound_parts`.
 fn concat_part(pairs: &[(String, String)]) -> Result<Option<ConcatPart>, WebhookError> {
     if first(pairs, "concat") != Some("true") {
         return Ok(None);
@@ -126,6 +127,13 @@ fn receipt(pairs: &[(String, String)]) -> Result<WebhookEvent, WebhookError> {
         error_code: first(pairs, "err-code")
             .filter(|code| !code.is_empty() && *code != "0")
             .map(str::to_owned),
+        // Sent with every message (≤ 40 chars) and echoed in each part's DLR (§3.1, §3.2).
+        client_ref: first(pairs, "client-ref")
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned),
+        // The reference lists no opt-out code for Vonage DLRs: err-code 4 is the handset
+        // barring SMS at the network, not a STOP the member sent us.
+        opted_out: false,
     }))
 }
 

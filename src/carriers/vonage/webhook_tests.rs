@@ -114,6 +114,8 @@ fn delivery_receipt() {
         status: MessageStatus::Undelivered,
         raw_status: "failed".into(),
         error_code: Some("2".into()),
+        client_ref: Some("m-42".into()),
+        opted_out: false,
     };
     assert_eq!(
         get(WebhookRoute::Status, query),

@@ -256,13 +256,12 @@ impl DeliverStage {
                 Admitted::Settled => return Ok(()),
                 Admitted::Capped { until } => return self.defer_until(message, queue, until).await,
             };
-            let reference = message.id.to_string();
             let sms = OutboundSms {
                 to: &message.to,
                 from: from.as_str(),
                 body,
                 status_callback: Some(&self.status_callback),
-                reference: Some(&reference),
+                reference: Some(&message.reference),
             };
             let started = std::time::Instant::now();
             let outcome = self.client.send(&sms).await;

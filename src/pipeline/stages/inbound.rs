@@ -4,6 +4,7 @@ use bytes::Bytes;
 use chrono::Utc;
 use prost::Message as _;
 
+use super::inbound_parts::{Resolved, Text, resolve};
 use super::{decode, retry};
 use crate::bus::{Bus, Delivery, Lane, Outcome, QueueName};
 use crate::domain::{Keyword, MessageStatus, PhoneNumber};
@@ -23,6 +24,7 @@ impl InboundStage {
     async fn publish_events(
         &self,
         cmd: &v1::ProcessInbound,
+        text: &Text,
         community_id: i64,
         inbound_id: i64,
         membership: MembershipChange,
@@ -37,10 +39,10 @@ impl InboundStage {
                     inbound_message_id: inbound_id,
                     community_id,
                     carrier: cmd.carrier.clone(),
-                    provider_message_id: cmd.provider_message_id.clone(),
+                    provider_message_id: text.provider_message_id.clone(),
                     from: cmd.from.clone(),
                     to: cmd.to.clone(),
-                    body: cmd.body.clone(),
+                    body: text.body.clone(),
                     received_at: cmd.received_at,
                 },
                 format!("inbound-{inbound_id}"),
@@ -103,6 +105,61 @@ impl InboundStage {
             .await
             .map_err(retry)
     }
+
+    /// The keyword transaction, its events and the reply's queueing.
+    async fn apply(
+        &self,
+        cmd: &v1::ProcessInbound,
+        text: &Text,
+        community_id: i64,
+        action: &InboundAction<'_>,
+        label: Option<&'static str>,
+    ) -> Outcome {
+        let membership = action.membership;
+        match self.store.apply_inbound(action).await {
+            Ok(InboundApplied::Applied {
+                inbound_id,
+                member,
+                reply_message_id,
+            }) => {
+                if let Some(label) = label {
+                    metrics::counter!(KEYWORD_EVENTS_TOTAL, "keyword" => label).increment(1);
+                }
+                self.publish_events(
+                    cmd,
+                    text,
+                    community_id,
+                    inbound_id,
+                    membership,
+                    member.as_ref(),
+                )
+                .await;
+                if let Some(id) = reply_message_id {
+                    if let Err(outcome) = self.queue_reply(&cmd.carrier, id).await {
+                        return outcome;
+                    }
+                }
+                Outcome::Done
+            }
+            Ok(InboundApplied::Duplicate { inbound_id }) => {
+                metrics::counter!(INBOUND_DUPLICATES_TOTAL, "carrier" => cmd.carrier.clone())
+                    .increment(1);
+                metrics::counter!(WEBHOOKS_TOTAL, "carrier" => cmd.carrier.clone(), "kind" => "inbound", "outcome" => "duplicate").increment(1);
+                // A redelivery after a crash between commit and publish: make sure the reply is queued.
+                match self.store.reply_for_inbound(inbound_id).await {
+                    Ok(Some((id, MessageStatus::Queued))) => {
+                        match self.queue_reply(&cmd.carrier, id).await {
+                            Ok(()) => Outcome::Done,
+                            Err(outcome) => outcome,
+                        }
+                    }
+                    Ok(_) => Outcome::Done,
+                    Err(e) => retry(e),
+                }
+            }
+            Err(e) => retry(e),
+        }
+    }
 }
 
 impl Processor for InboundStage {
@@ -130,7 +187,21 @@ impl Processor for InboundStage {
             }
             Err(e) => return retry(e),
         };
-        let keyword = Keyword::classify(&cmd.body, &community.join_keyword);
+        // The edge's clock orders one phone's keywords; items are processed concurrently.
+        let sent_at_ms = cmd
+            .received_at
+            .map(|t| t.seconds * 1000 + i64::from(t.nanos.max(0)) / 1_000_000)
+            .unwrap_or_else(|| Utc::now().timestamp_millis());
+        let text = match resolve(&self.store, &cmd, &from, &to, sent_at_ms).await {
+            Ok(Resolved::Text(text)) => text,
+            Ok(Resolved::Nothing) => return Outcome::Done,
+            Err(e) => return retry(e),
+        };
+        let keyword = if text.keywords {
+            Keyword::classify(&text.body, &community.join_keyword)
+        } else {
+            None
+        };
         let (membership, reply, label) = match keyword {
             Some(Keyword::OptIn) => (
                 MembershipChange::Subscribe,
@@ -153,10 +224,10 @@ impl Processor for InboundStage {
             inbound: NewInbound {
                 community_id: community.id,
                 carrier: &cmd.carrier,
-                provider_message_id: &cmd.provider_message_id,
+                provider_message_id: &text.provider_message_id,
                 from: &from,
                 to: &to,
-                body: &cmd.body,
+                body: &text.body,
                 keyword: label,
                 // When the change takes effect, not when the edge saw it: a STOP's time is the
                 // moment from which no send may happen, so it must not predate the commit by a backlog.
@@ -164,47 +235,19 @@ impl Processor for InboundStage {
             },
             membership,
             reply,
-            // The edge's clock orders one phone's keywords; items are processed concurrently.
-            sent_at_ms: cmd
-                .received_at
-                .map(|t| t.seconds * 1000 + i64::from(t.nanos.max(0)) / 1_000_000)
-                .unwrap_or_else(|| Utc::now().timestamp_millis()),
+            sent_at_ms: text.sent_at_ms,
         };
-        match self.store.apply_inbound(&action).await {
-            Ok(InboundApplied::Applied {
-                inbound_id,
-                member,
-                reply_message_id,
-            }) => {
-                if let Some(label) = label {
-                    metrics::counter!(KEYWORD_EVENTS_TOTAL, "keyword" => label).increment(1);
-                }
-                self.publish_events(&cmd, community.id, inbound_id, membership, member.as_ref())
-                    .await;
-                if let Some(id) = reply_message_id {
-                    if let Err(outcome) = self.queue_reply(&cmd.carrier, id).await {
-                        return outcome;
-                    }
-                }
-                Outcome::Done
+        let outcome = self.apply(&cmd, &text, community.id, &action, label).await;
+        if let (Outcome::Done, Some(reference)) = (&outcome, &text.forget) {
+            // Only once the fragment is applied: a crash before this flushes it again, harmlessly.
+            if let Err(e) = self
+                .store
+                .forget_inbound_parts(&cmd.carrier, &from, reference)
+                .await
+            {
+                return retry(e);
             }
-            Ok(InboundApplied::Duplicate { inbound_id }) => {
-                metrics::counter!(INBOUND_DUPLICATES_TOTAL, "carrier" => cmd.carrier.clone())
-                    .increment(1);
-                metrics::counter!(WEBHOOKS_TOTAL, "carrier" => cmd.carrier.clone(), "kind" => "inbound", "outcome" => "duplicate").increment(1);
-                // A redelivery after a crash between commit and publish: make sure the reply is queued.
-                match self.store.reply_for_inbound(inbound_id).await {
-                    Ok(Some((id, MessageStatus::Queued))) => {
-                        match self.queue_reply(&cmd.carrier, id).await {
-                            Ok(()) => Outcome::Done,
-                            Err(outcome) => outcome,
-                        }
-                    }
-                    Ok(_) => Outcome::Done,
-                    Err(e) => retry(e),
-                }
-            }
-            Err(e) => retry(e),
         }
+        outcome
     }
 }

@@ -1,9 +1,12 @@
 //! The five stages' processors: what each does with one work item.
+//!
+//! `inbound_parts` is the inbound stage's joining of long texts delivered per part.
 
 mod deliver;
 mod deliver_metrics;
 mod fanout;
 mod inbound;
+mod inbound_parts;
 mod receipts;
 
 pub use deliver::DeliverStage;

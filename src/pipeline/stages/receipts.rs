@@ -10,10 +10,10 @@ use crate::bus::{Bus, Delivery, Outcome};
 use crate::domain::MessageStatus;
 use crate::events::{Event, seal, timestamp, v1};
 use crate::pipeline::Processor;
-use crate::store::{AdvanceOutcome, Store};
+use crate::store::{AdvanceOutcome, Store, StoreError};
 use crate::telemetry::metrics::{RECEIPT_LATENCY_SECONDS, RECEIPTS_TOTAL, WEBHOOKS_TOTAL};
 
-/// Applies one status callback; an unknown provider id is retried (the send result may be in flight).
+/// Applies one status callback; an unknown message is retried (the send result may be in flight).
 pub struct ReceiptsStage {
     pub store: Store,
     pub bus: Bus,
@@ -38,18 +38,22 @@ impl Processor for ReceiptsStage {
         let count = |outcome: &'static str| {
             metrics::counter!(RECEIPTS_TOTAL, "carrier" => cmd.carrier.clone(), "outcome" => outcome).increment(1);
         };
-        match self
-            .store
-            .advance_status_by_provider_id(
-                &cmd.carrier,
-                &cmd.provider_message_id,
-                status,
-                error_code,
-            )
-            .await
+        let advanced = self.advance(&cmd, status, error_code).await;
+        if let Ok(
+            AdvanceOutcome::Advanced { message_id, .. } | AdvanceOutcome::Stale { message_id, .. },
+        ) = &advanced
         {
+            // Also on a repeat (stale) callback: an unsubscribe lost to a crash is made here.
+            if cmd.opted_out {
+                if let Err(e) = self.opt_out(&cmd, *message_id).await {
+                    return retry(e);
+                }
+            }
+        }
+        match advanced {
             Ok(AdvanceOutcome::Advanced {
                 message_id,
+                status,
                 sent_at,
                 delivered_at,
                 ..
@@ -100,6 +104,55 @@ impl Processor for ReceiptsStage {
 }
 
 impl ReceiptsStage {
+    /// Finds the message by our reference when the carrier echoed it (every part of a split
+    /// message carries it; the part's report then counts towards the message's status), else
+    /// by the provider id we recorded from the send.
+    async fn advance(
+        &self,
+        cmd: &v1::ApplyReceipt,
+        status: MessageStatus,
+        error_code: Option<&str>,
+    ) -> Result<AdvanceOutcome, StoreError> {
+        if let Ok(message_id) = cmd.client_ref.parse::<i64>() {
+            let outcome = self
+                .store
+                .advance_part_status(
+                    &cmd.carrier,
+                    message_id,
+                    &cmd.provider_message_id,
+                    status,
+                    error_code,
+                )
+                .await?;
+            // Not one of ours (another system on the account sets its own client-ref).
+            if outcome != AdvanceOutcome::Unknown {
+                return Ok(outcome);
+            }
+        }
+        self.store
+            .advance_status_by_provider_id(
+                &cmd.carrier,
+                &cmd.provider_message_id,
+                status,
+                error_code,
+            )
+            .await
+    }
+
+    /// The carrier refused the message because its recipient opted out there: like the deliver
+    /// stage's synchronous opt-out, no broadcast may text them again.
+    async fn opt_out(&self, cmd: &v1::ApplyReceipt, message_id: i64) -> Result<(), StoreError> {
+        if self
+            .store
+            .unsubscribe_recipient(message_id, Utc::now())
+            .await?
+            .is_some()
+        {
+            tracing::info!(carrier = %cmd.carrier, message_id, error_code = %cmd.error_code, "the carrier reports the recipient opted out; unsubscribed");
+        }
+        Ok(())
+    }
+
     async fn publish_event(&self, message_id: i64, cmd: &v1::ApplyReceipt, status: MessageStatus) {
         let at = Some(timestamp(Utc::now()));
         let (key, bytes) = match status {

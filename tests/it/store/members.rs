@@ -2,7 +2,7 @@
 
 use chrono::{Duration, Utc};
 use floodgate::domain::MemberStatus;
-use floodgate::store::{ImportOutcome, JoinedVia};
+use floodgate::store::{ImportOutcome, JoinedVia, NewTransactional};
 
 use super::fixtures::{community, now, phone};
 use crate::support::TestDb;
@@ -222,7 +222,49 @@ async fn keyset_pages_have_no_gaps_or_duplicates(db: TestDb) {
     assert_eq!(fanned, 2_250);
 }
 
+async fn a_carrier_opt_out_unsubscribes_the_recipient_of_a_message(db: TestDb) {
+    let (c, number) = community(&db.store, 1).await;
+    let (p, t0) = (phone(1), now());
+    let member = db
+        .store
+        .subscribe(c, &p, JoinedVia::Import, None, None, t0)
+        .await
+        .unwrap();
+    let id = db
+        .store
+        .insert_transactional_message(&NewTransactional {
+            community_id: c,
+            member_id: Some(member.id),
+            to: &p,
+            from: Some(&number),
+            carrier: "twilio",
+            body: "hello",
+            at: t0,
+        })
+        .await
+        .unwrap();
+    let t1 = t0 + Duration::minutes(1);
+    let gone = db.store.unsubscribe_recipient(id, t1).await.unwrap();
+    let gone = gone.expect("the message's recipient");
+    assert_eq!(
+        (gone.id, gone.status, gone.unsubscribed_at),
+        (member.id, MemberStatus::Unsubscribed, Some(t1))
+    );
+    // A repeated report keeps the first time.
+    let again = db
+        .store
+        .unsubscribe_recipient(id, t1 + Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!(again.and_then(|m| m.unsubscribed_at), Some(t1));
+    assert_eq!(
+        db.store.unsubscribe_recipient(id + 1000, t1).await.unwrap(),
+        None
+    );
+}
+
 on_both_backends!(
+    a_carrier_opt_out_unsubscribes_the_recipient_of_a_message,
     subscribe_resubscribe_unsubscribe_are_idempotent,
     stop_from_a_stranger_is_remembered,
     import_skips_duplicates_and_keeps_unsubscribed,

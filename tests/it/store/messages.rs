@@ -138,7 +138,10 @@ async fn callbacks_only_move_forward_in_every_order(db: TestDb) {
             } else {
                 assert_eq!(
                     outcome,
-                    AdvanceOutcome::Stale { current: model },
+                    AdvanceOutcome::Stale {
+                        message_id: id,
+                        current: model
+                    },
                     "{order:?}"
                 );
             }

@@ -31,6 +31,8 @@ mod bench;
 mod broadcasts;
 mod fixtures;
 mod inbound;
+mod inbound_parts;
 mod members;
+mod message_parts;
 mod messages;
 mod schema;

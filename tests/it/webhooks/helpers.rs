@@ -20,6 +20,8 @@ use serde_json::{Value, json};
 use crate::support::{Backend, TestApp, carrier_profiles, spawn_app_with_profiles};
 
 pub const TWILIO_TOKEN: &str = "twilio-test-auth-token";
+/// The SharedKey secret the Twilio profile holds for HMAC-SHA256 webhooks.
+pub const TWILIO_SHARED_KEY: &str = "twilio-test-shared-key-secret";
 /// RFC 8032 §7.1 TEST 1 secret; its public key is what the Telnyx profile trusts.
 pub const TELNYX_SEED: [u8; 32] = [
     0x9d, 0x61, 0xb1, 0x9d, 0xef, 0xfd, 0x5a, 0x60, 0xba, 0x84, 0x4a, 0xf4, 0x92, 0xec, 0x2c, 0xc4,
@@ -62,6 +64,7 @@ pub async fn edge(backend: Backend) -> Edge {
     let telnyx_key = telnyx::public_key(&TELNYX_SEED);
     let env = [
         ("TWILIO_AUTH_TOKEN", TWILIO_TOKEN),
+        ("TWILIO_WEBHOOK_SHARED_KEY", TWILIO_SHARED_KEY),
         ("TELNYX_PUBLIC_KEY", telnyx_key.as_str()),
         ("VONAGE_SIGNATURE_SECRET", VONAGE_SECRET),
         ("VONAGE_SIGNATURE_METHOD", VONAGE_METHOD.as_str()),

@@ -4,6 +4,8 @@
 
 mod helpers;
 
+mod channels;
+mod concat;
 mod keywords;
 mod limits;
 mod signatures;

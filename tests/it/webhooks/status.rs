@@ -1,10 +1,13 @@
 //! Status callbacks find the message by provider id and only move it forward; unknown ids are
 //! answered 2xx and counted.
 
-use floodgate::domain::MessageStatus;
+use chrono::Utc;
+use floodgate::domain::{MemberStatus, MessageStatus};
+use floodgate::store::{JoinedVia, NewTransactional};
 
 use super::helpers::{
-    Edge, edge, eventually, telnyx_status, twilio_status, vonage_dlr, vonage_signed,
+    self, Edge, NUMBER_A, edge, eventually, member, telnyx_status, twilio_status, vonage_dlr,
+    vonage_signed,
 };
 use crate::support::Backend;
 
@@ -132,7 +135,105 @@ async fn unknown_provider_ids_are_2xx_and_counted(backend: Backend) {
     assert_eq!(edge.count("messages").await, 0, "nothing invented");
 }
 
+/// A subscribed member of community A and a message to them that `carrier` took as `provider_id`.
+async fn sent_to_member(edge: &Edge, carrier: &str, provider_id: &str, n: u32) -> (i64, String) {
+    let phone = member(n);
+    let store = edge.store();
+    let joined = store
+        .subscribe(
+            edge.a.id,
+            &helpers::phone(&phone),
+            JoinedVia::Import,
+            None,
+            None,
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    let (to, from) = (helpers::phone(&phone), helpers::phone(NUMBER_A));
+    let id = store
+        .insert_transactional_message(&NewTransactional {
+            community_id: edge.a.id,
+            member_id: Some(joined.id),
+            to: &to,
+            from: Some(&from),
+            carrier: &edge.carrier(carrier),
+            body: "hello",
+            at: Utc::now(),
+        })
+        .await
+        .unwrap();
+    store
+        .record_send_result(id, Some(provider_id), MessageStatus::Sent, None)
+        .await
+        .unwrap();
+    (id, phone)
+}
+
+async fn member_status(edge: &Edge, phone: &str) -> MemberStatus {
+    edge.member(edge.a.id, phone).await.expect("member").status
+}
+
+async fn a_callback_saying_the_recipient_opted_out_unsubscribes_them(backend: Backend) {
+    let edge = edge(backend).await;
+
+    // Twilio: `failed` with 21610 (the member texted STOP to the sender at the carrier).
+    let (id, phone) = sent_to_member(&edge, "twilio", "SMstop", 11).await;
+    let failed = twilio_status("SMstop", "failed", Some("21610"));
+    assert_eq!(
+        edge.twilio("status", &failed)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    edge.wait_status(id, MessageStatus::Failed).await;
+    eventually("the Twilio recipient unsubscribed", || async {
+        (member_status(&edge, &phone).await == MemberStatus::Unsubscribed).then_some(())
+    })
+    .await;
+
+    // Telnyx: `sending_failed` with 40300 (blocked due to STOP).
+    let (id, phone) = sent_to_member(&edge, "telnyx", "tx-stop", 12).await;
+    let finalized = telnyx_status(
+        "message.finalized",
+        "tx-stop",
+        "sending_failed",
+        Some("40300"),
+    );
+    assert_eq!(
+        edge.telnyx("status", finalized)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    edge.wait_status(id, MessageStatus::Failed).await;
+    eventually("the Telnyx recipient unsubscribed", || async {
+        (member_status(&edge, &phone).await == MemberStatus::Unsubscribed).then_some(())
+    })
+    .await;
+
+    // Another refusal is no opt-out.
+    let (id, phone) = sent_to_member(&edge, "twilio", "SMgone", 13).await;
+    let undelivered = twilio_status("SMgone", "undelivered", Some("30003"));
+    assert_eq!(
+        edge.twilio("status", &undelivered)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    edge.wait_status(id, MessageStatus::Undelivered).await;
+    receipts(&edge, "twilio", "advanced", 2.0).await;
+    assert_eq!(member_status(&edge, &phone).await, MemberStatus::Subscribed);
+}
+
 crate::both_backends!(
+    a_callback_saying_the_recipient_opted_out_unsubscribes_them,
     statuses_only_move_forward,
     unknown_provider_ids_are_2xx_and_counted
 );
