@@ -120,11 +120,14 @@ impl Application {
         &self.state
     }
 
-    /// Every route the application serves.
+    /// Every route the application serves; anything else is a problem+json 404 or 405.
     pub fn router(state: AppState) -> Router {
         http::router(state.clone())
             .merge(webhooks::router(state.clone()))
             .merge(crate::api::router(state))
+            // After every merge: it applies to the routes registered so far.
+            .method_not_allowed_fallback(http::method_not_allowed)
+            .fallback(http::not_found)
     }
 
     /// Serves until `shutdown` resolves; then stops accepting, drains the pipeline, closes the store.

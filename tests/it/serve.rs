@@ -1,6 +1,6 @@
 //! `floodgate serve`'s operational routes on both backends, and readiness with the database down.
 
-use crate::support::{Backend, spawn_app, spawn_app_with, test_settings};
+use crate::support::{Backend, problem, spawn_app, spawn_app_with, test_settings};
 
 async fn health_ready_and_metrics_answer(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -28,12 +28,65 @@ async fn health_ready_and_metrics_answer(backend: Backend) {
 
 async fn unknown_routes_are_404_and_counted(backend: Backend) {
     let app = spawn_app(backend).await;
-    assert_eq!(app.get("/nope").await.status(), 404);
+    let body = problem(app.get("/nope").await, 404, "not_found").await;
+    assert!(
+        body["detail"].as_str().is_some_and(|d| d.contains("/nope")),
+        "{body}"
+    );
+    problem(app.get("/v1/nope").await, 404, "not_found").await;
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains(
+            "floodgate_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"}"
+        ),
+        "404s are counted under one label, not per path:\n{metrics}"
+    );
+}
+
+async fn wrong_methods_are_405_with_allow(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cases = [
+        (reqwest::Method::POST, "/healthz", ["GET"].as_slice()),
+        (reqwest::Method::DELETE, "/v1/broadcasts", &["GET", "POST"]),
+        (
+            reqwest::Method::PUT,
+            "/webhooks/twilio/inbound",
+            &["GET", "POST"],
+        ),
+    ];
+    for (method, path, allowed) in cases {
+        let response = app
+            .client
+            .request(method.clone(), format!("{}{path}", app.base))
+            .send()
+            .await
+            .expect("request");
+        let allow = response
+            .headers()
+            .get("allow")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        for m in allowed {
+            assert!(
+                allow.contains(m),
+                "{method} {path}: Allow `{allow}` lacks {m}"
+            );
+        }
+        let body = problem(response, 405, "method_not_allowed").await;
+        assert!(
+            body["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains(method.as_str())),
+            "{body}"
+        );
+    }
 }
 
 crate::both_backends!(
     health_ready_and_metrics_answer,
-    unknown_routes_are_404_and_counted
+    unknown_routes_are_404_and_counted,
+    wrong_methods_are_405_with_allow
 );
 
 #[tokio::test]
