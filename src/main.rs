@@ -111,7 +111,8 @@ async fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("floodgate: {e:#}");
+            let error: &(dyn std::error::Error + 'static) = e.as_ref();
+            eprintln!("floodgate: {}", telemetry::ErrorChain(error));
             std::process::ExitCode::FAILURE
         }
     }

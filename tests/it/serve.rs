@@ -104,3 +104,50 @@ async fn readyz_is_503_while_the_database_is_unreachable() {
         "the process itself is alive"
     );
 }
+
+/// Runs the built binary with a store in `dir`; returns its exit success and stderr.
+fn floodgate(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_floodgate"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("DATABASE_URL", format!("sqlite://{}/f.db", dir.display()))
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("the floodgate binary runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_start_failure_names_its_cause_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let addr = taken.local_addr().expect("address").to_string();
+    let (ok, stderr) = floodgate(dir.path(), &["serve", "--listen", &addr]);
+    assert!(!ok, "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr}")),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("Address already in use").count(),
+        1,
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_store_failure_names_its_cause_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("f.db"), vec![b'x'; 8192]).expect("a file that is no database");
+    let (ok, stderr) = floodgate(dir.path(), &["migrate"]);
+    assert!(!ok, "{stderr}");
+    assert_eq!(
+        stderr.matches("file is not a database").count(),
+        1,
+        "{stderr}"
+    );
+}
