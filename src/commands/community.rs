@@ -2,7 +2,7 @@
 
 use anyhow::{Context, bail};
 
-use crate::config::{Settings, load_profiles};
+use crate::config::{Env, Settings, load_profiles};
 use crate::domain::{JoinKeyword, MessageBody, PhoneNumber};
 use crate::store::{NewCommunity, SenderKind};
 
@@ -52,7 +52,7 @@ pub async fn create_community(settings: &Settings, args: &CreateCommunity) -> an
             args.kind
         )
     })?;
-    let profiles = load_profiles(&settings.carriers_dir, &|var| std::env::var(var).ok())?;
+    let profiles = load_profiles(&settings.carriers_dir, &Env::process())?;
     if !profiles.iter().any(|p| p.name == args.carrier) {
         let names: Vec<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
         bail!(

@@ -7,7 +7,7 @@
 use anyhow::bail;
 use chrono::Utc;
 
-use crate::config::{CarrierProfile, Settings, load_profiles};
+use crate::config::{CarrierProfile, Env, Settings, load_profiles};
 use crate::store::LimitOverride;
 
 use super::open_store;
@@ -71,9 +71,7 @@ fn profile<'a>(profiles: &'a [CarrierProfile], name: &str) -> anyhow::Result<&'a
 }
 
 fn profiles(settings: &Settings) -> anyhow::Result<Vec<CarrierProfile>> {
-    Ok(load_profiles(&settings.carriers_dir, &|var| {
-        std::env::var(var).ok()
-    })?)
+    Ok(load_profiles(&settings.carriers_dir, &Env::process())?)
 }
 
 /// Stores new limits for a carrier; the sending instance applies them within seconds.

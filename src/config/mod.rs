@@ -1,5 +1,6 @@
 //! Typed, layered configuration: file < environment < flags, plus carrier profiles.
 
+mod env;
 mod error;
 mod load;
 mod pipeline;
@@ -7,7 +8,9 @@ mod profile;
 mod profiles;
 mod secret;
 mod settings;
+mod toml_error;
 
+pub use env::Env;
 pub use error::{ConfigError, Source};
 pub use load::{ConfigFlags, load, load_with};
 pub use pipeline::PipelineConfig;

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{ConfigError, Secret, Source};
+use super::Secret;
 pub use crate::domain::SenderKind;
 
 /// Adapters that exist; a profile naming another one is a configuration error.
@@ -96,9 +96,10 @@ impl CarrierProfile {
         self.secrets.get(name)
     }
 
-    /// Checks what serde cannot: positive rates, known adapter, well-formed senders.
-    pub(super) fn validate(&self, source: &Source) -> Result<(), ConfigError> {
-        let bad = |key: &str, problem: String| Err(ConfigError::new(source.clone(), key, problem));
+    /// Checks what serde cannot: positive rates, known adapter, well-formed senders; returns
+    /// the offending key and why, for the caller to blame on the file or the override.
+    pub(super) fn validate(&self) -> Result<(), (String, String)> {
+        let bad = |key: &str, problem: String| Err((key.to_owned(), problem));
         if !ADAPTERS.contains(&self.adapter.as_str()) {
             return bad(
                 "adapter",

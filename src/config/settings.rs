@@ -130,7 +130,7 @@ impl Settings {
                     }
                 }
             }
-            other => return Err(bad(format!("unknown key `{other}`"))),
+            other => return Err(bad(super::load::unknown_key(other))),
         }
         Ok(())
     }
