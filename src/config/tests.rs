@@ -400,3 +400,33 @@ fn an_unknown_table_or_key_of_any_type_is_an_unknown_key() {
         );
     }
 }
+
+#[test]
+fn settings_debug_hides_the_database_and_broker_passwords() {
+    let settings = load_with(
+        &ConfigFlags::default(),
+        env(&[
+            (
+                "DATABASE_URL",
+                "postgres://floodgate:db-secret@db/floodgate",
+            ),
+            ("AMQP_URL", "amqp://guest:mq-secret@mq:5672/%2f"),
+        ]),
+    )
+    .unwrap();
+    let debug = format!("{settings:?}");
+    assert!(!debug.contains("db-secret"), "{debug}");
+    assert!(!debug.contains("mq-secret"), "{debug}");
+    assert!(debug.contains("floodgate:***@db"), "{debug}");
+    assert!(debug.contains("guest:***@mq"), "{debug}");
+}
+
+#[test]
+fn urls_that_do_not_parse_still_lose_their_password() {
+    assert_eq!(
+        redact_url("amqp://guest:mq-secret@mq:notaport/x"),
+        "amqp://guest:***@mq:notaport/x"
+    );
+    assert_eq!(redact_url("sqlite://floodgate.db"), "sqlite://floodgate.db");
+    assert_eq!(redact_url("amqp://mq:bad/x"), "amqp://mq:bad/x");
+}
