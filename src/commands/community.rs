@@ -3,7 +3,7 @@
 use anyhow::{Context, bail};
 
 use crate::config::{Env, Settings, load_profiles};
-use crate::domain::{JoinKeyword, MessageBody, PhoneNumber};
+use crate::domain::{JoinKeyword, MessageBody, SenderAddress};
 use crate::store::{NewCommunity, SenderKind};
 
 use super::open_store;
@@ -17,7 +17,8 @@ pub struct CreateCommunity {
     /// The word members text to join (e.g. JOIN).
     #[arg(long)]
     pub keyword: String,
-    /// The E.164 number members text and broadcasts come from.
+    /// The number members text and broadcasts come from: E.164, or a short code's 5 or 6
+    /// digits with `--kind short_code`.
     #[arg(long)]
     pub number: String,
     /// The carrier profile that owns the number (e.g. twilio).
@@ -45,13 +46,14 @@ pub struct CreateCommunity {
 pub async fn create_community(settings: &Settings, args: &CreateCommunity) -> anyhow::Result<i64> {
     let keyword =
         JoinKeyword::parse(&args.keyword).map_err(|e| anyhow::anyhow!("--keyword: {e}"))?;
-    let number = PhoneNumber::parse(&args.number).map_err(|e| anyhow::anyhow!("--number: {e}"))?;
     let kind = SenderKind::parse(&args.kind).with_context(|| {
         format!(
             "--kind `{}`: use long_code, toll_free or short_code",
             args.kind
         )
     })?;
+    let number =
+        SenderAddress::parse(&args.number, kind).map_err(|e| anyhow::anyhow!("--number: {e}"))?;
     let profiles = load_profiles(&settings.carriers_dir, &Env::process())?;
     if !profiles.iter().any(|p| p.name == args.carrier) {
         let names: Vec<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
@@ -81,7 +83,7 @@ pub async fn create_community(settings: &Settings, args: &CreateCommunity) -> an
         }
     }
     let store = open_store(settings).await?;
-    if let Some((owner, _)) = store.community_by_number(&number).await? {
+    if let Some((owner, _)) = store.community_by_address(&number).await? {
         bail!(
             "--number {} already belongs to community {} ({})",
             number.as_str(),
@@ -91,7 +93,7 @@ pub async fn create_community(settings: &Settings, args: &CreateCommunity) -> an
     }
     let community = store.create_community(&new).await?;
     store
-        .add_sender_number(community.id, &args.carrier, &number, kind, None)
+        .add_sender_number(community.id, &args.carrier, number.clone(), kind, None)
         .await
         .with_context(|| format!("adding {} to community {}", number.as_str(), community.id))?;
     store.close().await;

@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 
 use super::Secret;
+use crate::domain::SenderAddress;
 pub use crate::domain::SenderKind;
 
 /// Adapters that exist; a profile naming another one is a configuration error.
@@ -96,9 +97,10 @@ impl CarrierProfile {
         self.secrets.get(name)
     }
 
-    /// Checks what serde cannot: positive rates, known adapter, well-formed senders; returns
-    /// the offending key and why, for the caller to blame on the file or the override.
-    pub(super) fn validate(&self) -> Result<(), (String, String)> {
+    /// Checks what serde cannot: positive rates, known adapter, well-formed senders
+    /// (whose numbers it rewrites in canonical form, the one the store and the throttle use);
+    /// returns the offending key and why, for the caller to blame on the file or the override.
+    pub(super) fn validate(&mut self) -> Result<(), (String, String)> {
         let bad = |key: &str, problem: String| Err((key.to_owned(), problem));
         if !ADAPTERS.contains(&self.adapter.as_str()) {
             return bad(
@@ -139,24 +141,10 @@ impl CarrierProfile {
                 );
             }
         }
-        for (i, sender) in self.senders.iter().enumerate() {
-            let key = format!("senders[{i}].number");
-            match sender.kind {
-                SenderKind::ShortCode => {
-                    let ok = (5..=6).contains(&sender.number.len())
-                        && sender.number.bytes().all(|b| b.is_ascii_digit());
-                    if !ok {
-                        return bad(
-                            &key,
-                            format!("short code `{}` must be 5 or 6 digits", sender.number),
-                        );
-                    }
-                }
-                _ => {
-                    if let Err(e) = crate::domain::PhoneNumber::parse(&sender.number) {
-                        return bad(&key, e.to_string());
-                    }
-                }
+        for (i, sender) in self.senders.iter_mut().enumerate() {
+            match SenderAddress::parse(&sender.number, sender.kind) {
+                Ok(address) => sender.number = address.as_str().to_owned(),
+                Err(e) => return bad(&format!("senders[{i}].number"), e.to_string()),
             }
             if let Some(rate) = sender.rate_per_second {
                 if !rate.is_finite() || rate <= 0.0 {

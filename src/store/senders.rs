@@ -1,9 +1,9 @@
 //! Sender numbers: the numbers a community texts from, which also tell inbound texts apart.
 
-use super::decode::{corrupt, name, phone};
+use super::decode::{corrupt, name, sender_address};
 use super::{Community, Store, StoreError};
-use crate::domain::PhoneNumber;
 pub use crate::domain::SenderKind;
+use crate::domain::{PhoneNumber, SenderAddress};
 
 /// A number a community sends from and members text.
 #[derive(Debug, Clone, PartialEq)]
@@ -11,7 +11,8 @@ pub struct SenderNumber {
     pub id: i64,
     pub community_id: i64,
     pub carrier: String,
-    pub number: PhoneNumber,
+    /// E.164, or a short code's digits.
+    pub number: SenderAddress,
     pub kind: SenderKind,
     /// This number's own limit, below the carrier account's; `None` means only the account limit.
     pub rate_per_second: Option<f64>,
@@ -33,7 +34,7 @@ impl TryFrom<SenderRow> for SenderNumber {
         Ok(Self {
             id: r.id,
             community_id: r.community_id,
-            number: phone("sender_numbers.number", &r.number)?,
+            number: sender_address("sender_numbers.number", &r.number)?,
             kind: name("sender_numbers.kind", &r.kind, SenderKind::parse)?,
             carrier: r.carrier,
             rate_per_second: r.rate_per_second,
@@ -49,10 +50,11 @@ impl Store {
         &self,
         community_id: i64,
         carrier: &str,
-        number: &PhoneNumber,
+        number: impl Into<SenderAddress>,
         kind: SenderKind,
         rate_per_second: Option<f64>,
     ) -> Result<SenderNumber, StoreError> {
+        let number = number.into();
         let sql = format!(
             "INSERT INTO sender_numbers (community_id, carrier, number, kind, rate_per_second) \
              VALUES ($1, $2, $3, $4, $5) RETURNING {SENDER_COLUMNS}"
@@ -73,8 +75,17 @@ impl Store {
         &self,
         number: &PhoneNumber,
     ) -> Result<Option<(Community, SenderNumber)>, StoreError> {
+        self.community_by_address(&SenderAddress::from(number))
+            .await
+    }
+
+    /// The community that owns a number or short code, and its row.
+    pub async fn community_by_address(
+        &self,
+        address: &SenderAddress,
+    ) -> Result<Option<(Community, SenderNumber)>, StoreError> {
         let sql = format!("SELECT {SENDER_COLUMNS} FROM sender_numbers WHERE number = $1");
-        let row: Option<SenderRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(number.as_str()).fetch_optional(pool).await)?;
+        let row: Option<SenderRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(address.as_str()).fetch_optional(pool).await)?;
         let Some(row) = row else { return Ok(None) };
         let sender = SenderNumber::try_from(row)?;
         let community = self.community(sender.community_id).await?.ok_or_else(|| {
