@@ -7,7 +7,9 @@
 use anyhow::bail;
 use chrono::Utc;
 
-use crate::config::{CarrierProfile, Env, Settings, load_profiles};
+use crate::config::{
+    CarrierProfile, Env, MAX_BURST, Settings, check_burst, check_rate, load_profiles,
+};
 use crate::store::LimitOverride;
 
 use super::open_store;
@@ -18,12 +20,38 @@ pub struct SetLimits {
     /// The carrier profile (file stem in `carriers/`, e.g. `twilio`).
     #[arg(long)]
     pub carrier: String,
-    /// Sustained rate in the profile's unit (segments or requests) per second.
-    #[arg(long)]
+    /// Sustained rate in the profile's unit (segments or requests) per second, 0.001 to 1,000,000.
+    #[arg(long, allow_negative_numbers = true)]
     pub rate: Option<f64>,
-    /// Extra units allowed in a burst.
-    #[arg(long)]
-    pub burst: Option<u32>,
+    /// Extra units allowed in a burst, 1 to 1,000,000.
+    #[arg(long, allow_negative_numbers = true)]
+    pub burst: Option<i64>,
+}
+
+impl SetLimits {
+    /// Checks the values before anything is read or written; names the flag that is wrong.
+    fn check(&self) -> anyhow::Result<(Option<f64>, Option<u32>)> {
+        if self.rate.is_none() && self.burst.is_none() {
+            bail!("nothing to change: give --rate and/or --burst");
+        }
+        if let Some(rate) = self.rate {
+            check_rate(rate).map_err(|problem| anyhow::anyhow!("--rate {rate:?}: {problem}"))?;
+        }
+        let burst = self
+            .burst
+            .map(|burst| {
+                u32::try_from(burst)
+                    .ok()
+                    .filter(|b| check_burst(*b).is_ok())
+                    .ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "--burst {burst}: must be a whole number from 1 to {MAX_BURST}"
+                        )
+                    })
+            })
+            .transpose()?;
+        Ok((self.rate, burst))
+    }
 }
 
 /// One carrier's limits as they stand, for `limits show`.
@@ -76,23 +104,13 @@ fn profiles(settings: &Settings) -> anyhow::Result<Vec<CarrierProfile>> {
 
 /// Stores new limits for a carrier; the sending instance applies them within seconds.
 pub async fn set_limits(settings: &Settings, args: &SetLimits) -> anyhow::Result<LimitsView> {
-    if args.rate.is_none() && args.burst.is_none() {
-        bail!("nothing to change: give --rate and/or --burst");
-    }
-    if let Some(rate) = args.rate {
-        if !rate.is_finite() || rate <= 0.0 {
-            bail!("--rate {rate}: must be a positive number");
-        }
-    }
-    if args.burst == Some(0) {
-        bail!("--burst 0: must be at least 1");
-    }
+    let (rate, burst) = args.check()?;
     let profiles = profiles(settings)?;
     profile(&profiles, &args.carrier)?;
     let store = open_store(settings).await?;
     let change = LimitOverride {
-        rate_per_second: args.rate,
-        burst: args.burst,
+        rate_per_second: rate,
+        burst,
         updated_at_ms: Utc::now().timestamp_millis(),
     };
     store.set_carrier_limits(&args.carrier, change).await?;
@@ -138,4 +156,37 @@ async fn view(store: &crate::store::Store, profile: &CarrierProfile) -> anyhow::
         runtime: store.carrier_limits(&profile.name).await?,
         holder,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SetLimits;
+
+    fn set(rate: Option<f64>, burst: Option<i64>) -> anyhow::Result<(Option<f64>, Option<u32>)> {
+        SetLimits {
+            carrier: "twilio".into(),
+            rate,
+            burst,
+        }
+        .check()
+    }
+
+    #[test]
+    fn rates_and_bursts_out_of_bounds_name_the_flag() {
+        for rate in [1e300, 0.0, -1.0, f64::NAN, f64::INFINITY, 2e6] {
+            let message = set(Some(rate), None).unwrap_err().to_string();
+            assert!(message.starts_with("--rate"), "{message}");
+            assert!(message.contains("1000000"), "{message}");
+        }
+        for burst in [0, -1, 4_294_967_295, 1_000_001] {
+            let message = set(None, Some(burst)).unwrap_err().to_string();
+            assert!(
+                message.starts_with(&format!("--burst {burst}")),
+                "{message}"
+            );
+        }
+        assert_eq!(set(Some(50.0), Some(5)).unwrap(), (Some(50.0), Some(5)));
+        assert_eq!(set(Some(1_000_000.0), None).unwrap(), (Some(1e6), None));
+        assert!(set(None, None).is_err());
+    }
 }

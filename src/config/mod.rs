@@ -6,6 +6,7 @@ mod load;
 mod pipeline;
 mod profile;
 mod profiles;
+mod rate_bounds;
 mod secret;
 mod settings;
 mod toml_error;
@@ -18,6 +19,9 @@ pub use profile::{
     ADAPTERS, CarrierProfile, DailyCap, LimitUnit, Limits, SenderKind, SenderProfile,
 };
 pub use profiles::{load_profiles, parse_profile};
+pub use rate_bounds::{
+    MAX_BURST, MAX_RATE_PER_SECOND, MIN_RATE_PER_SECOND, check_burst, check_rate,
+};
 pub use secret::Secret;
 pub use settings::{DatabaseUrl, LogFormat, Settings, redact_url};
 

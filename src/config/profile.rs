@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 
 use super::Secret;
+use super::rate_bounds::{check_burst, check_rate};
 use crate::domain::SenderAddress;
 pub use crate::domain::SenderKind;
 
@@ -97,7 +98,7 @@ impl CarrierProfile {
         self.secrets.get(name)
     }
 
-    /// Checks what serde cannot: positive rates, known adapter, well-formed senders
+    /// Checks what serde cannot: rates and bursts in range, known adapter, well-formed senders
     /// (whose numbers it rewrites in canonical form, the one the store and the throttle use);
     /// returns the offending key and why, for the caller to blame on the file or the override.
     pub(super) fn validate(&mut self) -> Result<(), (String, String)> {
@@ -112,17 +113,11 @@ impl CarrierProfile {
                 ),
             );
         }
-        if !self.limits.rate_per_second.is_finite() || self.limits.rate_per_second <= 0.0 {
-            return bad(
-                "limits.rate_per_second",
-                format!(
-                    "must be a positive number, found {}",
-                    self.limits.rate_per_second
-                ),
-            );
+        if let Err(problem) = check_rate(self.limits.rate_per_second) {
+            return bad("limits.rate_per_second", problem);
         }
-        if self.limits.burst == 0 {
-            return bad("limits.burst", "must be at least 1".into());
+        if let Err(problem) = check_burst(self.limits.burst) {
+            return bad("limits.burst", problem);
         }
         if self.limits.max_in_flight == 0 {
             return bad("limits.max_in_flight", "must be at least 1".into());
@@ -147,11 +142,8 @@ impl CarrierProfile {
                 Err(e) => return bad(&format!("senders[{i}].number"), e.to_string()),
             }
             if let Some(rate) = sender.rate_per_second {
-                if !rate.is_finite() || rate <= 0.0 {
-                    return bad(
-                        &format!("senders[{i}].rate_per_second"),
-                        format!("must be a positive number, found {rate}"),
-                    );
+                if let Err(problem) = check_rate(rate) {
+                    return bad(&format!("senders[{i}].rate_per_second"), problem);
                 }
             }
         }
