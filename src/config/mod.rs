@@ -8,6 +8,7 @@ mod profile;
 mod profiles;
 mod rate_bounds;
 mod secret;
+mod sender_defaults;
 mod settings;
 mod toml_error;
 
@@ -23,6 +24,7 @@ pub use rate_bounds::{
     MAX_BURST, MAX_RATE_PER_SECOND, MIN_RATE_PER_SECOND, check_burst, check_rate,
 };
 pub use secret::Secret;
+pub use sender_defaults::{SenderDefaults, sender_rate};
 pub use settings::{DatabaseUrl, LogFormat, Settings, redact_url};
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use super::Secret;
 use super::rate_bounds::{check_burst, check_rate};
+use super::sender_defaults::{SenderDefaults, sender_rate};
 use crate::domain::SenderAddress;
 pub use crate::domain::SenderKind;
 
@@ -34,7 +35,10 @@ pub struct CarrierProfile {
     pub credentials: BTreeMap<String, String>,
     /// The account's limits.
     pub limits: Limits,
-    /// Sender numbers on this account, each with its own limit.
+    /// Per-sender rates by kind, for numbers without a rate of their own.
+    #[serde(default)]
+    pub sender_defaults: SenderDefaults,
+    /// Sender numbers on this account, each with its kind and optionally its own rate.
     #[serde(default)]
     pub senders: Vec<SenderProfile>,
     /// Credentials read from the environment at load time; absent ones are missing.
@@ -86,13 +90,18 @@ pub struct DailyCap {
 pub struct SenderProfile {
     /// E.164 for long codes and toll-free numbers; 5-6 digits for short codes.
     pub number: String,
-    /// Decides the carrier's default per-sender limit.
+    /// Picks the `[sender_defaults]` rate that applies when `rate_per_second` is absent.
     pub kind: SenderKind,
-    /// Per-sender rate in units per second; absent means only the account limit applies.
+    /// Per-sender rate in units per second; absent means its kind's default, if any.
     pub rate_per_second: Option<f64>,
 }
 
 impl CarrierProfile {
+    /// The own rate of sender `number` of `kind` whose stored rate is `stored`: see [`sender_rate`].
+    pub fn sender_rate(&self, number: &str, kind: SenderKind, stored: Option<f64>) -> Option<f64> {
+        sender_rate(&self.senders, &self.sender_defaults, number, kind, stored)
+    }
+
     /// A credential read from the environment, if it was set.
     pub fn secret(&self, name: &str) -> Option<&Secret> {
         self.secrets.get(name)
@@ -136,6 +145,7 @@ impl CarrierProfile {
                 );
             }
         }
+        self.sender_defaults.validate()?;
         for (i, sender) in self.senders.iter_mut().enumerate() {
             match SenderAddress::parse(&sender.number, sender.kind) {
                 Ok(address) => sender.number = address.as_str().to_owned(),

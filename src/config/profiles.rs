@@ -187,6 +187,10 @@ fn override_keys(table: &toml::Table) -> Vec<String> {
         "limits.daily_cap",
         "limits.daily_cap.limit",
         "limits.daily_cap.time_zone",
+        "sender_defaults",
+        "sender_defaults.long_code",
+        "sender_defaults.toll_free",
+        "sender_defaults.short_code",
         "senders",
     ]
     .iter()

@@ -430,3 +430,44 @@ fn urls_that_do_not_parse_still_lose_their_password() {
     assert_eq!(redact_url("sqlite://floodgate.db"), "sqlite://floodgate.db");
     assert_eq!(redact_url("amqp://mq:bad/x"), "amqp://mq:bad/x");
 }
+
+#[test]
+fn sender_defaults_by_kind_come_from_section_6_and_can_be_overridden() {
+    let profiles =
+        load_profiles(std::path::Path::new("/nonexistent/carriers"), &vars(&[])).unwrap();
+    let by_name = |name: &str| profiles.iter().find(|p| p.name == name).unwrap();
+    let twilio = &by_name("twilio").sender_defaults;
+    assert_eq!(
+        (twilio.long_code, twilio.toll_free, twilio.short_code),
+        (Some(1.0), Some(3.0), Some(100.0))
+    );
+    let telnyx = &by_name("telnyx").sender_defaults;
+    assert_eq!(
+        (telnyx.toll_free, telnyx.short_code),
+        (Some(20.0), Some(1000.0))
+    );
+    assert_eq!(by_name("vonage").sender_defaults, SenderDefaults::default());
+    assert_eq!(by_name("sim").sender_defaults, SenderDefaults::default());
+    let twilio = by_name("twilio");
+    assert_eq!(
+        twilio.sender_rate("+14155550100", SenderKind::LongCode, None),
+        Some(1.0)
+    );
+    assert_eq!(
+        twilio.sender_rate("+14155550100", SenderKind::LongCode, Some(7.0)),
+        Some(7.0),
+        "a number's own rate overrides its kind's"
+    );
+
+    let p = twilio_with(&[("FLOODGATE_CARRIER_TWILIO__SENDER_DEFAULTS__LONG_CODE", "2")]).unwrap();
+    assert_eq!(p.sender_defaults.long_code, Some(2.0));
+    let message = twilio_with(&[("FLOODGATE_CARRIER_TWILIO__SENDER_DEFAULTS__TOLL_FREE", "0")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message
+            .contains("environment variable FLOODGATE_CARRIER_TWILIO__SENDER_DEFAULTS__TOLL_FREE"),
+        "{message}"
+    );
+    assert!(message.contains("`sender_defaults.toll_free`"), "{message}");
+}

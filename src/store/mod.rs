@@ -73,4 +73,4 @@ pub use messages::{Message, NewTransactional, Priority};
 pub use outbox::OutboxItem;
 pub use pool::{Backend, Store};
 pub use queue_items::QueueItem;
-pub use senders::{SenderKind, SenderNumber};
+pub use senders::{SenderKind, SenderNumber, StoredSenderRate};

@@ -14,7 +14,18 @@ pub struct SenderNumber {
     /// E.164, or a short code's digits.
     pub number: SenderAddress,
     pub kind: SenderKind,
-    /// This number's own limit, below the carrier account's; `None` means only the account limit.
+    /// This number's own rate, below the carrier account's; `None` means the profile's rate
+    /// for its kind (`[sender_defaults]`), if it has one, else only the account limit.
+    pub rate_per_second: Option<f64>,
+}
+
+/// What the throttle needs of each number on a carrier: its kind picks the default rate
+/// when the number has no rate of its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSenderRate {
+    pub number: String,
+    pub kind: SenderKind,
+    /// The number's explicit rate, if set (`community create --rate`, `limits set --sender`).
     pub rate_per_second: Option<f64>,
 }
 
@@ -107,12 +118,20 @@ impl Store {
         rows.into_iter().map(SenderNumber::try_from).collect()
     }
 
-    /// The numbers on `carrier` that have their own rate limit: (number, units per second).
-    pub async fn sender_limits(&self, carrier: &str) -> Result<Vec<(String, f64)>, StoreError> {
-        let sql = "SELECT number, rate_per_second FROM sender_numbers \
-                   WHERE carrier = $1 AND rate_per_second IS NOT NULL ORDER BY id";
-        let rows: Vec<(String, f64)> =
+    /// Every number on `carrier`, with its kind and its explicit rate (if any).
+    pub async fn sender_limits(&self, carrier: &str) -> Result<Vec<StoredSenderRate>, StoreError> {
+        let sql = "SELECT number, kind, rate_per_second FROM sender_numbers \
+                   WHERE carrier = $1 ORDER BY id";
+        let rows: Vec<(String, String, Option<f64>)> =
             with_pool!(self, pool => sqlx::query_as(sql).bind(carrier).fetch_all(pool).await)?;
-        Ok(rows)
+        rows.into_iter()
+            .map(|(number, kind, rate_per_second)| {
+                Ok(StoredSenderRate {
+                    kind: name("sender_numbers.kind", &kind, SenderKind::parse)?,
+                    number,
+                    rate_per_second,
+                })
+            })
+            .collect()
     }
 }
