@@ -34,15 +34,12 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum LimitsCommand {
-    /// Print each carrier's limits in force and which instance sends for it.
+    /// Print each carrier's limits in force, which instance sends for it, and its numbers' rates.
     Show,
-    /// Change a carrier's rate and/or burst (kept in the store until reset).
+    /// Change a carrier's rate and/or burst, or a sender number's rate (kept until reset).
     Set(commands::SetLimits),
-    /// Go back to the profile's limits.
-    Reset {
-        #[arg(long)]
-        carrier: String,
-    },
+    /// Go back to the profile's limits (for a number, its kind's default).
+    Reset(commands::ResetLimits),
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,11 +99,9 @@ async fn main() -> std::process::ExitCode {
         Command::Limits(LimitsCommand::Set(args)) => commands::set_limits(&settings, &args)
             .await
             .map(|view| println!("{view}")),
-        Command::Limits(LimitsCommand::Reset { carrier }) => {
-            commands::reset_limits(&settings, &carrier)
-                .await
-                .map(|view| println!("{view}"))
-        }
+        Command::Limits(LimitsCommand::Reset(args)) => commands::reset_limits(&settings, &args)
+            .await
+            .map(|view| println!("{view}")),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

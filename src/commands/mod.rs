@@ -12,7 +12,10 @@ use anyhow::Context;
 pub use community::{CreateCommunity, create_community};
 pub use demo::{DemoArgs, Summary, demo};
 pub use key::{create_key, revoke_key};
-pub use limits::{LimitsView, SetLimits, reset_limits, set_limits, show_limits};
+pub use limits::{
+    LimitsChanged, LimitsView, RateSource, ResetLimits, SenderView, SetLimits, reset_limits,
+    set_limits, show_limits,
+};
 pub use migrate::migrate;
 pub use serve::serve;
 

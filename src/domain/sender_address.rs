@@ -39,6 +39,16 @@ impl SenderAddress {
         }
     }
 
+    /// Parses typed text whose kind is not given: 5 or 6 digits are a short code, anything
+    /// else must be E.164 (for commands that name an existing number).
+    pub fn parse_any(text: &str) -> Result<Self, SenderAddressError> {
+        let kind = match short_code(text.trim()) {
+            Some(_) => SenderKind::ShortCode,
+            None => SenderKind::LongCode,
+        };
+        Self::parse(text, kind)
+    }
+
     /// Re-reads a stored address: `+` and digits is a number, 5 or 6 digits a short code.
     pub fn from_stored(stored: &str) -> Result<Self, SenderAddressError> {
         match short_code(stored) {
@@ -145,6 +155,18 @@ mod tests {
             SenderAddress::parse("4155550100", SenderKind::TollFree),
             Err(SenderAddressError::Number(PhoneNumberError::MissingPlus(_)))
         ));
+    }
+
+    #[test]
+    fn an_address_of_unknown_kind_is_a_short_code_or_e164() {
+        assert_eq!(SenderAddress::parse_any("12345").unwrap().as_str(), "12345");
+        assert_eq!(
+            SenderAddress::parse_any("+1 415 555 0100")
+                .unwrap()
+                .as_str(),
+            "+14155550100"
+        );
+        assert!(SenderAddress::parse_any("1234").is_err());
     }
 
     #[test]

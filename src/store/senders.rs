@@ -30,7 +30,7 @@ pub struct StoredSenderRate {
 }
 
 #[derive(sqlx::FromRow)]
-struct SenderRow {
+pub(super) struct SenderRow {
     id: i64,
     community_id: i64,
     carrier: String,
@@ -55,6 +55,24 @@ impl TryFrom<SenderRow> for SenderNumber {
 
 const SENDER_COLUMNS: &str = "id, community_id, carrier, number, kind, rate_per_second";
 
+/// Inserts a sender number (binds: community, carrier, number, kind, rate); returns its row.
+pub(super) fn insert_sender_sql() -> String {
+    format!(
+        "INSERT INTO sender_numbers (community_id, carrier, number, kind, rate_per_second) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING {SENDER_COLUMNS}"
+    )
+}
+
+/// A community's first number, created with it in one transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSender {
+    pub carrier: String,
+    pub number: SenderAddress,
+    pub kind: SenderKind,
+    /// Its own rate; `None` leaves it to its kind's default.
+    pub rate_per_second: Option<f64>,
+}
+
 impl Store {
     /// Registers a number the community sends from; a number belongs to one community only.
     pub async fn add_sender_number(
@@ -66,10 +84,7 @@ impl Store {
         rate_per_second: Option<f64>,
     ) -> Result<SenderNumber, StoreError> {
         let number = number.into();
-        let sql = format!(
-            "INSERT INTO sender_numbers (community_id, carrier, number, kind, rate_per_second) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING {SENDER_COLUMNS}"
-        );
+        let sql = insert_sender_sql();
         let row: SenderRow = with_pool!(self, pool => sqlx::query_as(&sql)
             .bind(community_id)
             .bind(carrier)
@@ -107,6 +122,34 @@ impl Store {
             )
         })?;
         Ok(Some((community, sender)))
+    }
+
+    /// The row of one number or short code, if some community owns it.
+    pub async fn sender_number(
+        &self,
+        address: &SenderAddress,
+    ) -> Result<Option<SenderNumber>, StoreError> {
+        let sql = format!("SELECT {SENDER_COLUMNS} FROM sender_numbers WHERE number = $1");
+        let row: Option<SenderRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(address.as_str()).fetch_optional(pool).await)?;
+        row.map(SenderNumber::try_from).transpose()
+    }
+
+    /// Sets (or with `None` clears) a number's own rate; the instance sending for its carrier
+    /// applies it on its next lease renewal. `None` when no community owns the number.
+    pub async fn set_sender_rate(
+        &self,
+        address: &SenderAddress,
+        rate_per_second: Option<f64>,
+    ) -> Result<Option<SenderNumber>, StoreError> {
+        let sql = format!(
+            "UPDATE sender_numbers SET rate_per_second = $2 WHERE number = $1 RETURNING {SENDER_COLUMNS}"
+        );
+        let row: Option<SenderRow> = with_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(address.as_str())
+            .bind(rate_per_second)
+            .fetch_optional(pool)
+            .await)?;
+        row.map(SenderNumber::try_from).transpose()
     }
 
     /// Every number of a community, in the order they were added.

@@ -179,3 +179,29 @@ async fn a_short_code_is_accepted_for_the_short_code_kind_only() {
     assert!(!ok);
     assert!(stderr.contains("already belongs to community"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_daily_cap_or_rate_is_named_and_a_rate_is_kept_for_the_number() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}/cli.db", dir.path().display());
+    let (ok, stderr) = create(&url, "+14155550100", &["--daily-cap", "0"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("--daily-cap 0: must be at least 1"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("CHECK"), "{stderr}");
+    let (ok, stderr) = create(&url, "+14155550100", &["--rate", "-1"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("--rate -1.0: must be a number from"),
+        "{stderr}"
+    );
+
+    let (ok, stderr) = create(&url, "+14155550100", &["--rate", "2.5"]);
+    assert!(ok, "{stderr}");
+    let store = floodgate::store::Store::connect(&url).await.expect("store");
+    let limits = store.sender_limits("twilio").await.expect("read");
+    assert_eq!(limits.len(), 1, "one community, one number: {limits:?}");
+    assert_eq!(limits[0].rate_per_second, Some(2.5));
+}

@@ -1,5 +1,6 @@
 //! A sender number without a rate of its own is held to its kind's default (the profile's
-//! `[sender_defaults]`), not to the account's limit.
+//! `[sender_defaults]`), not to the account's limit; `floodgate limits set --sender` gives it
+//! a rate of its own that the running engine obeys within seconds, and `reset` takes it back.
 
 use std::time::Duration;
 
@@ -18,7 +19,7 @@ use crate::support::{TestApp, carrier_profiles, fresh_sqlite_url, spawn_app_with
 const SENDER: &str = "+14155550100";
 /// The sim profile's long-code default in this test; the account allows 500/s.
 const LONG_CODE_RATE: &str = "4";
-const MEMBERS: u32 = 24;
+const MEMBERS: u32 = 12;
 
 /// A loopback port nobody listens on right now.
 fn free_port() -> u16 {
@@ -28,14 +29,17 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// The most accepted sends from `from` the simulator saw in any one second.
-pub fn densest_second(sim: &SimHandle, from: &str) -> usize {
-    let sends: Vec<f64> = sim
-        .requests()
+/// Accepted sends from `from` after `after_ms` on the simulator's clock: their times.
+fn sends_after(sim: &SimHandle, from: &str, after_ms: f64) -> Vec<f64> {
+    sim.requests()
         .iter()
-        .filter(|r| r.from == from && r.status == 201)
+        .filter(|r| r.from == from && r.status == 201 && r.at_ms > after_ms)
         .map(|r| r.at_ms)
-        .collect();
+        .collect()
+}
+
+/// The most of `sends` (times in ms) in any one second.
+fn densest_second(sends: &[f64]) -> usize {
     sends
         .iter()
         .map(|start| {
@@ -138,14 +142,71 @@ pub async fn broadcast(app: &TestApp, community_id: i64, text: &str) {
     );
 }
 
+/// Runs `floodgate limits ARGS` on `database_url` with the test's profile override; its stdout.
+fn limits(database_url: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_floodgate"))
+        .arg("limits")
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_clear()
+        .env("DATABASE_URL", database_url)
+        .env(
+            "FLOODGATE_CARRIER_SIM__SENDER_DEFAULTS__LONG_CODE",
+            LONG_CODE_RATE,
+        )
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run floodgate limits");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "floodgate limits {args:?} failed: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_long_code_without_its_own_rate_keeps_its_kinds_default() {
-    let (app, sim, community, _dir, _url) = start().await;
+async fn a_long_code_keeps_its_kinds_default_until_given_a_rate_of_its_own() {
+    let (app, sim, community, _dir, url) = start().await;
     broadcast(&app, community, "Held to the long-code default.").await;
-    let densest = densest_second(&sim, SENDER);
+    let first = sends_after(&sim, SENDER, -1.0);
+    let densest = densest_second(&first);
     assert!(
         densest <= 5,
         "the long code sent {densest} in one second: its kind's default is {LONG_CODE_RATE}/s \
          (+ burst 1), not the account's 500/s"
     );
+    let shown = limits(&url, &["show"]);
+    assert!(
+        shown.contains(SENDER) && shown.contains("rate 4/s (long_code default)"),
+        "{shown}"
+    );
+
+    // A rate of its own, lower than the default, while the engine runs.
+    let set = limits(&url, &["set", "--sender", SENDER, "--rate", "2"]);
+    assert!(set.contains("rate 2/s (set for this number)"), "{set}");
+    tokio::time::sleep(Duration::from_millis(2500)).await; // a lease renewal or two
+    let split = first.iter().copied().fold(0.0, f64::max);
+    broadcast(&app, community, "Held to its own rate.").await;
+    let second = sends_after(&sim, SENDER, split);
+    assert_eq!(second.len(), MEMBERS as usize);
+    let densest = densest_second(&second);
+    assert!(
+        densest <= 3,
+        "after `limits set --sender --rate 2` the long code sent {densest} in one second"
+    );
+
+    let reset = limits(&url, &["reset", "--sender", SENDER]);
+    assert!(reset.contains("rate 4/s (long_code default)"), "{reset}");
+    let stored = app
+        .state
+        .store
+        .sender_limits("sim")
+        .await
+        .expect("read")
+        .into_iter()
+        .find(|s| s.number == SENDER)
+        .expect("the number");
+    assert_eq!(stored.rate_per_second, None);
 }

@@ -1,7 +1,7 @@
 //! Migrations, communities, sender numbers, API keys and the outbox.
 
 use floodgate::domain::{SenderAddress, SenderKind as Kind};
-use floodgate::store::{BroadcastStatus, NewCommunity, SenderKind, Store};
+use floodgate::store::{BroadcastStatus, NewCommunity, NewSender, SenderKind, Store};
 
 use super::fixtures::{broadcast, community, members, sender};
 use crate::support::TestDb;
@@ -183,8 +183,45 @@ async fn a_short_code_is_stored_found_and_sent_from_as_its_digits(db: TestDb) {
     assert_eq!(message.from, Some(code));
 }
 
+async fn a_community_and_its_number_are_created_together_or_not_at_all(db: TestDb) {
+    let (first, taken) = community(&db.store, 1).await;
+    let sender = |number: SenderAddress| NewSender {
+        carrier: "twilio".into(),
+        number,
+        kind: SenderKind::LongCode,
+        rate_per_second: Some(2.0),
+    };
+    let refused = db
+        .store
+        .create_community_with_sender(&NewCommunity::new("second"), &sender(taken.into()))
+        .await;
+    assert!(refused.is_err(), "the number belongs to community {first}");
+    let (third, number) = db
+        .store
+        .create_community_with_sender(&NewCommunity::new("third"), &sender(sender_of(3)))
+        .await
+        .unwrap();
+    assert_eq!(
+        (number.community_id, number.rate_per_second),
+        (third.id, Some(2.0))
+    );
+    for id in first + 1..third.id {
+        let left = db.store.community(id).await.unwrap();
+        assert!(
+            left.is_none_or(|c| c.name != "second"),
+            "a community without its number was left behind"
+        );
+    }
+}
+
+/// `sender(n)` as a sender address.
+fn sender_of(n: u32) -> SenderAddress {
+    sender(n).into()
+}
+
 on_both_backends!(
     migrations_are_idempotent,
+    a_community_and_its_number_are_created_together_or_not_at_all,
     community_is_found_by_its_number,
     a_short_code_is_stored_found_and_sent_from_as_its_digits,
     api_key_lookup_and_revoke,
