@@ -66,6 +66,12 @@ enum KeyCommand {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    if let Command::Demo(_) = &cli.command {
+        if let Err(e) = commands::refuse_demo_flags(&cli.config) {
+            eprintln!("floodgate: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    }
     let settings = match config::load(&cli.config) {
         Ok(settings) => settings,
         Err(e) => {

@@ -10,7 +10,7 @@ mod serve;
 use anyhow::Context;
 
 pub use community::{CreateCommunity, create_community};
-pub use demo::{DemoArgs, Summary, demo};
+pub use demo::{DemoArgs, Summary, demo, refuse_ignored_flags as refuse_demo_flags};
 pub use key::{create_key, revoke_key};
 pub use limits::{
     LimitsChanged, LimitsView, RateSource, ResetLimits, SenderView, SetLimits, reset_limits,

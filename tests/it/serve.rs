@@ -151,3 +151,25 @@ fn a_store_failure_names_its_cause_once() {
         "{stderr}"
     );
 }
+
+#[test]
+fn demo_refuses_the_database_and_broker_flags_it_would_ignore() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (flag, value) in [
+        ("--database-url", "postgres://u@127.0.0.1:1/db"),
+        ("--amqp-url", "amqp://127.0.0.1:1/%2f"),
+    ] {
+        let (ok, stderr) = floodgate(dir.path(), &["demo", flag, value, "--quiet"]);
+        assert!(!ok, "{stderr}");
+        assert!(
+            stderr.contains(&format!("{flag}: demo does not use it")),
+            "{stderr}"
+        );
+    }
+    let (ok, stderr) = floodgate(dir.path(), &["demo", "--rate", "0", "--quiet"]);
+    assert!(!ok, "{stderr}");
+    assert!(
+        stderr.contains("--rate 0.0: must be a number from"),
+        "{stderr}"
+    );
+}
