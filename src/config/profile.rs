@@ -2,11 +2,13 @@
 //!
 //! A profile says which adapter speaks to the carrier, where its API is, which
 //! environment variables hold its credentials, and the limits Floodgate must
-//! never exceed. Any value can be overridden from the environment with
+//! never exceed: the account's, and each sender number's (its own rate, else its
+//! kind's `[sender_defaults]`). Any value can be overridden from the environment with
 //! `FLOODGATE_CARRIER_<NAME>__<KEY>[__<SUBKEY>]` (e.g.
 //! `FLOODGATE_CARRIER_TWILIO__LIMITS__RATE_PER_SECOND=50` or
 //! `FLOODGATE_CARRIER_TWILIO__API_BASE=http://127.0.0.1:9000`), so one profile
-//! can point at the real carrier or at the simulator on loopback.
+//! can point at the real carrier or at the simulator on loopback; a variable that
+//! matches no key is refused (see `profiles`).
 
 use std::collections::BTreeMap;
 
