@@ -99,7 +99,7 @@ pub struct SenderProfile {
 }
 
 impl CarrierProfile {
-    /// The own rate of sender `number` of `kind` whose stored rate is `stored`: see [`sender_rate`].
+    /// The own rate of sender `number` of `kind`, given its stored rate: see [`sender_rate`].
     pub fn sender_rate(&self, number: &str, kind: SenderKind, stored: Option<f64>) -> Option<f64> {
         sender_rate(&self.senders, &self.sender_defaults, number, kind, stored)
     }

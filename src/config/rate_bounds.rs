@@ -9,7 +9,7 @@ pub const MAX_RATE_PER_SECOND: f64 = 1_000_000.0;
 /// Largest burst accepted, in units.
 pub const MAX_BURST: u32 = 1_000_000;
 
-/// `Ok` for a rate in range; otherwise what is wrong, for the caller to prefix with its flag or key.
+/// `Ok` for a rate in range; otherwise what is wrong, for the caller to prefix with its key.
 pub fn check_rate(rate: f64) -> Result<(), String> {
     if (MIN_RATE_PER_SECOND..=MAX_RATE_PER_SECOND).contains(&rate) {
         Ok(())

@@ -1,4 +1,5 @@
-//! Logging setup, error reports, every metric name with its labels and unit, and the tasks that sample gauges.
+//! Logging setup, error reports, every metric name with its labels and unit, and the tasks
+//! that sample gauges.
 //!
 //! # Layout
 //! - `error_chain`: an error and its causes on one line, each cause once.

@@ -307,8 +307,9 @@ impl Throttle {
     }
 
     /// Whether `sender`'s own limit (or its lack of one) is known: it was in the profile or
-    /// the store when last read, or it was looked up since. A number added while running is looked up before its
-    /// first send, so its limit holds from the first message, not from the next refresh.
+    /// the store when last read, or it was looked up since. A number added while running is
+    /// looked up before its first send, so its limit holds from the first message, not from
+    /// the next refresh.
     pub fn knows_sender(&self, sender: &str) -> bool {
         let limited = self
             .inner
