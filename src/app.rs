@@ -19,20 +19,29 @@ use crate::telemetry;
 use crate::webhooks::{self, EdgeError, NumberDirectory, carrier_edges};
 
 /// Why the application could not start.
+///
+/// Each variant's message ends with its cause's own message, and the cause is not also offered
+/// as `source()`: a report that walks the chain (`{:#}`) then prints each cause once.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("cannot open the store at {url}: {source}")]
-    Store { url: String, source: StoreError },
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot open the store at {url}: {cause}")]
+    Store { url: String, cause: StoreError },
+    #[error("cannot listen on {addr}: {cause}")]
     Listen {
         addr: SocketAddr,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("cannot set up the broker: {0}")]
-    Bus(#[from] BusError),
+    Bus(BusError),
     /// Already names the profile and the variable; transparent so a report prints it once.
     #[error(transparent)]
     Webhooks(#[from] EdgeError),
+}
+
+impl From<BusError> for StartError {
+    fn from(cause: BusError) -> Self {
+        Self::Bus(cause)
+    }
 }
 
 /// A bound, ready-to-run Floodgate: tests build one on port 0 and read its address.
@@ -63,9 +72,9 @@ impl Application {
         let url = settings.database_url.as_str().to_owned();
         let store = Store::connect(&url)
             .await
-            .map_err(|source| StartError::Store {
+            .map_err(|cause| StartError::Store {
                 url: redact_url(&url),
-                source,
+                cause,
             })?;
         let bus = match &settings.amqp_url {
             Some(amqp) => Bus::Rabbit(
@@ -88,9 +97,9 @@ impl Application {
         let listener =
             TcpListener::bind(settings.listen)
                 .await
-                .map_err(|source| StartError::Listen {
+                .map_err(|cause| StartError::Listen {
                     addr: settings.listen,
-                    source,
+                    cause,
                 })?;
         let clock: Clock = Arc::new(chrono::Utc::now);
         let state = AppState {
@@ -125,11 +134,14 @@ impl Application {
         &self.state
     }
 
-    /// Every route the application serves.
+    /// Every route the application serves; anything else is a problem+json 404 or 405.
     pub fn router(state: AppState) -> Router {
         http::router(state.clone())
             .merge(webhooks::router(state.clone()))
             .merge(crate::api::router(state))
+            // After every merge: it applies to the routes registered so far.
+            .method_not_allowed_fallback(http::method_not_allowed)
+            .fallback(http::not_found)
     }
 
     /// Serves until `shutdown` resolves; then stops accepting, drains the pipeline, closes the store.
@@ -201,4 +213,25 @@ fn spawn_startup(
         }
         state.migrated.store(true, Ordering::Release);
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::StartError;
+
+    #[test]
+    fn a_start_error_says_its_cause_once() {
+        let e = StartError::Listen {
+            addr: ([127, 0, 0, 1], 8080).into(),
+            cause: std::io::Error::new(std::io::ErrorKind::AddrInUse, "Address already in use"),
+        };
+        assert!(e.source().is_none(), "the cause is in the message only");
+        let report = crate::telemetry::ErrorChain(&e).to_string();
+        assert_eq!(
+            report,
+            "cannot listen on 127.0.0.1:8080: Address already in use"
+        );
+    }
 }

@@ -17,8 +17,8 @@
 //! - [`pipeline`]: the staged, back-pressured pipeline (Broadway-style).
 //! - [`webhooks`]: the carrier-facing edge: verify, make durable, answer.
 //! - [`sandbox`]: a complete Floodgate on loopback against the carrier simulator.
-//! - [`http`]: the axum server: health, readiness, metrics, errors, shutdown.
-//! - [`telemetry`]: logging setup and every metric name in one place.
+//! - [`http`]: the axum server: health, readiness, metrics, errors and 404/405 fallbacks, shutdown.
+//! - [`telemetry`]: logging setup, error reports, and every metric name in one place.
 //! - [`commands`]: what the `floodgate` binary's subcommands do.
 
 pub mod api;

@@ -34,15 +34,12 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum LimitsCommand {
-    /// Print each carrier's limits in force and which instance sends for it.
+    /// Print each carrier's limits in force, which instance sends for it, and its numbers' rates.
     Show,
-    /// Change a carrier's rate and/or burst (kept in the store until reset).
+    /// Change a carrier's rate and/or burst, or a sender number's rate (kept until reset).
     Set(commands::SetLimits),
-    /// Go back to the profile's limits.
-    Reset {
-        #[arg(long)]
-        carrier: String,
-    },
+    /// Go back to the profile's limits (for a number, its kind's default).
+    Reset(commands::ResetLimits),
 }
 
 #[derive(Debug, Subcommand)]
@@ -69,6 +66,12 @@ enum KeyCommand {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    if let Command::Demo(_) = &cli.command {
+        if let Err(e) = commands::refuse_demo_flags(&cli.config) {
+            eprintln!("floodgate: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    }
     let settings = match config::load(&cli.config) {
         Ok(settings) => settings,
         Err(e) => {
@@ -102,16 +105,15 @@ async fn main() -> std::process::ExitCode {
         Command::Limits(LimitsCommand::Set(args)) => commands::set_limits(&settings, &args)
             .await
             .map(|view| println!("{view}")),
-        Command::Limits(LimitsCommand::Reset { carrier }) => {
-            commands::reset_limits(&settings, &carrier)
-                .await
-                .map(|view| println!("{view}"))
-        }
+        Command::Limits(LimitsCommand::Reset(args)) => commands::reset_limits(&settings, &args)
+            .await
+            .map(|view| println!("{view}")),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("floodgate: {e:#}");
+            let error: &(dyn std::error::Error + 'static) = e.as_ref();
+            eprintln!("floodgate: {}", telemetry::ErrorChain(error));
             std::process::ExitCode::FAILURE
         }
     }

@@ -43,8 +43,9 @@ pub async fn check(
     .with("remaining", (cap - committed).max(0)))
 }
 
-/// Messages per second the community's first sender can send: the lower of its own limit and
-/// its carrier account's. `None` when it has no sender or its carrier profile is not loaded.
+/// Messages per second the community's first sender can send: the lower of its own limit (its
+/// explicit rate, else its kind's default) and its carrier account's. `None` when it has no
+/// sender or its carrier profile is not loaded.
 pub async fn send_rate(api: &ApiState, community_id: i64) -> Result<Option<f64>, Problem> {
     let senders = api.app.store.sender_numbers(community_id).await?;
     let Some(sender) = senders.first() else {
@@ -54,9 +55,6 @@ pub async fn send_rate(api: &ApiState, community_id: i64) -> Result<Option<f64>,
         return Ok(None);
     };
     let account = profile.limits.rate_per_second;
-    Ok(Some(
-        sender
-            .rate_per_second
-            .map_or(account, |own| own.min(account)),
-    ))
+    let own = profile.sender_rate(sender.number.as_str(), sender.kind, sender.rate_per_second);
+    Ok(Some(own.map_or(account, |own| own.min(account))))
 }

@@ -169,6 +169,7 @@ pub(crate) fn profile(adapter: &str, base: &url::Url, secrets: &[(&str, &str)]) 
             unit: LimitUnit::Requests,
             daily_cap: None,
         },
+        sender_defaults: Default::default(),
         senders: Vec::new(),
         secrets: secrets
             .iter()

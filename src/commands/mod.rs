@@ -10,9 +10,12 @@ mod serve;
 use anyhow::Context;
 
 pub use community::{CreateCommunity, create_community};
-pub use demo::{DemoArgs, Summary, demo};
+pub use demo::{DemoArgs, Summary, demo, refuse_ignored_flags as refuse_demo_flags};
 pub use key::{create_key, revoke_key};
-pub use limits::{LimitsView, SetLimits, reset_limits, set_limits, show_limits};
+pub use limits::{
+    LimitsChanged, LimitsView, RateSource, ResetLimits, SenderView, SetLimits, reset_limits,
+    set_limits, show_limits,
+};
 pub use migrate::migrate;
 pub use serve::serve;
 

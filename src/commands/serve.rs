@@ -3,12 +3,12 @@
 use anyhow::Context;
 
 use crate::app::Application;
-use crate::config::{Settings, load_profiles};
+use crate::config::{Env, Settings, load_profiles};
 use crate::http::shutdown_signal;
 
 /// Runs the server until SIGINT/SIGTERM, then drains.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let carriers = load_profiles(&settings.carriers_dir, &|var| std::env::var(var).ok())?;
+    let carriers = load_profiles(&settings.carriers_dir, &Env::process())?;
     for profile in &carriers {
         tracing::info!(carrier = %profile.name, adapter = %profile.adapter, api = %profile.api_base, rate = profile.limits.rate_per_second, "carrier profile loaded");
     }

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{ConfigError, PipelineConfig, Settings, Source};
+use super::{ConfigError, PipelineConfig, Settings, Source, toml_error};
 
 /// Each setting's key in the file, its environment variable and its flag.
 const KEYS: &[(&str, &str, &str)] = &[
@@ -107,11 +107,7 @@ fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError::new(source.clone(), "-", format!("cannot read the file: {e}")))?;
     let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-        ConfigError::new(
-            source.clone(),
-            "-",
-            format!("not valid TOML: {}", e.message()),
-        )
+        ConfigError::new(source.clone(), "-", toml_error::describe(&text, &e))
     })?;
     let pipeline = match table.remove("pipeline") {
         None => None,
@@ -135,6 +131,10 @@ fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
         .into_iter()
         .map(|(key, value)| match value {
             toml::Value::String(s) => Ok((key, s)),
+            _ if !KEYS.iter().any(|(known, _, _)| *known == key) => {
+                let problem = unknown_key(&key);
+                Err(ConfigError::new(source.clone(), key, problem))
+            }
             other => Err(ConfigError::new(
                 source.clone(),
                 key,
@@ -143,4 +143,13 @@ fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok((pairs, pipeline))
+}
+
+/// Why `key` is not a setting, with the ones there are.
+pub(super) fn unknown_key(key: &str) -> String {
+    let known: Vec<&str> = KEYS.iter().map(|(known, _, _)| *known).collect();
+    format!(
+        "unknown key `{key}`; the keys are {} and the [pipeline] table",
+        known.join(", ")
+    )
 }

@@ -2,15 +2,20 @@
 //!
 //! A profile says which adapter speaks to the carrier, where its API is, which
 //! environment variables hold its credentials, and the limits Floodgate must
-//! never exceed. Any value can be overridden from the environment with
+//! never exceed: the account's, and each sender number's (its own rate, else its
+//! kind's `[sender_defaults]`). Any value can be overridden from the environment with
 //! `FLOODGATE_CARRIER_<NAME>__<KEY>[__<SUBKEY>]` (e.g.
 //! `FLOODGATE_CARRIER_TWILIO__LIMITS__RATE_PER_SECOND=50` or
 //! `FLOODGATE_CARRIER_TWILIO__API_BASE=http://127.0.0.1:9000`), so one profile
-//! can point at the real carrier or at the simulator on loopback.
+//! can point at the real carrier or at the simulator on loopback; a variable that
+//! matches no key is refused (see `profiles`).
 
 use std::collections::BTreeMap;
 
-use super::{ConfigError, Secret, Source};
+use super::Secret;
+use super::rate_bounds::{check_burst, check_rate};
+use super::sender_defaults::{SenderDefaults, sender_rate};
+use crate::domain::SenderAddress;
 pub use crate::domain::SenderKind;
 
 /// Adapters that exist; a profile naming another one is a configuration error.
@@ -32,7 +37,10 @@ pub struct CarrierProfile {
     pub credentials: BTreeMap<String, String>,
     /// The account's limits.
     pub limits: Limits,
-    /// Sender numbers on this account, each with its own limit.
+    /// Per-sender rates by kind, for numbers without a rate of their own.
+    #[serde(default)]
+    pub sender_defaults: SenderDefaults,
+    /// Sender numbers on this account, each with its kind and optionally its own rate.
     #[serde(default)]
     pub senders: Vec<SenderProfile>,
     /// Credentials read from the environment at load time; absent ones are missing.
@@ -84,21 +92,28 @@ pub struct DailyCap {
 pub struct SenderProfile {
     /// E.164 for long codes and toll-free numbers; 5-6 digits for short codes.
     pub number: String,
-    /// Decides the carrier's default per-sender limit.
+    /// Picks the `[sender_defaults]` rate that applies when `rate_per_second` is absent.
     pub kind: SenderKind,
-    /// Per-sender rate in units per second; absent means only the account limit applies.
+    /// Per-sender rate in units per second; absent means its kind's default, if any.
     pub rate_per_second: Option<f64>,
 }
 
 impl CarrierProfile {
+    /// The own rate of sender `number` of `kind`, given its stored rate: see [`sender_rate`].
+    pub fn sender_rate(&self, number: &str, kind: SenderKind, stored: Option<f64>) -> Option<f64> {
+        sender_rate(&self.senders, &self.sender_defaults, number, kind, stored)
+    }
+
     /// A credential read from the environment, if it was set.
     pub fn secret(&self, name: &str) -> Option<&Secret> {
         self.secrets.get(name)
     }
 
-    /// Checks what serde cannot: positive rates, known adapter, well-formed senders.
-    pub(super) fn validate(&self, source: &Source) -> Result<(), ConfigError> {
-        let bad = |key: &str, problem: String| Err(ConfigError::new(source.clone(), key, problem));
+    /// Checks what serde cannot: rates and bursts in range, known adapter, well-formed senders
+    /// (whose numbers it rewrites in canonical form, the one the store and the throttle use);
+    /// returns the offending key and why, for the caller to blame on the file or the override.
+    pub(super) fn validate(&mut self) -> Result<(), (String, String)> {
+        let bad = |key: &str, problem: String| Err((key.to_owned(), problem));
         if !ADAPTERS.contains(&self.adapter.as_str()) {
             return bad(
                 "adapter",
@@ -109,17 +124,11 @@ impl CarrierProfile {
                 ),
             );
         }
-        if !self.limits.rate_per_second.is_finite() || self.limits.rate_per_second <= 0.0 {
-            return bad(
-                "limits.rate_per_second",
-                format!(
-                    "must be a positive number, found {}",
-                    self.limits.rate_per_second
-                ),
-            );
+        if let Err(problem) = check_rate(self.limits.rate_per_second) {
+            return bad("limits.rate_per_second", problem);
         }
-        if self.limits.burst == 0 {
-            return bad("limits.burst", "must be at least 1".into());
+        if let Err(problem) = check_burst(self.limits.burst) {
+            return bad("limits.burst", problem);
         }
         if self.limits.max_in_flight == 0 {
             return bad("limits.max_in_flight", "must be at least 1".into());
@@ -138,31 +147,15 @@ impl CarrierProfile {
                 );
             }
         }
-        for (i, sender) in self.senders.iter().enumerate() {
-            let key = format!("senders[{i}].number");
-            match sender.kind {
-                SenderKind::ShortCode => {
-                    let ok = (5..=6).contains(&sender.number.len())
-                        && sender.number.bytes().all(|b| b.is_ascii_digit());
-                    if !ok {
-                        return bad(
-                            &key,
-                            format!("short code `{}` must be 5 or 6 digits", sender.number),
-                        );
-                    }
-                }
-                _ => {
-                    if let Err(e) = crate::domain::PhoneNumber::parse(&sender.number) {
-                        return bad(&key, e.to_string());
-                    }
-                }
+        self.sender_defaults.validate()?;
+        for (i, sender) in self.senders.iter_mut().enumerate() {
+            match SenderAddress::parse(&sender.number, sender.kind) {
+                Ok(address) => sender.number = address.as_str().to_owned(),
+                Err(e) => return bad(&format!("senders[{i}].number"), e.to_string()),
             }
             if let Some(rate) = sender.rate_per_second {
-                if !rate.is_finite() || rate <= 0.0 {
-                    return bad(
-                        &format!("senders[{i}].rate_per_second"),
-                        format!("must be a positive number, found {rate}"),
-                    );
+                if let Err(problem) = check_rate(rate) {
+                    return bad(&format!("senders[{i}].rate_per_second"), problem);
                 }
             }
         }

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{CarrierProfile, ConfigError, Secret, Source};
+use super::{CarrierProfile, ConfigError, Env, Secret, Source, toml_error};
 
 /// Profiles compiled into the binary, used when the profile folder does not exist.
 const BUILT_IN: &[(&str, &str)] = &[
@@ -12,11 +12,14 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("vonage", include_str!("../../carriers/vonage.toml")),
 ];
 
+/// What every override variable starts with; the profile's name and `__` follow.
+const OVERRIDE_PREFIX: &str = "FLOODGATE_CARRIER_";
+
 /// Reads `dir/*.toml` (or the built-in profiles if `dir` does not exist), in name order.
-pub fn load_profiles(
-    dir: &Path,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Vec<CarrierProfile>, ConfigError> {
+///
+/// A `FLOODGATE_CARRIER_...` variable that names no loaded profile is an error: a typo must
+/// not leave a limit silently as it was.
+pub fn load_profiles(dir: &Path, env: &Env) -> Result<Vec<CarrierProfile>, ConfigError> {
     let mut sources: Vec<(String, PathBuf, String)> = Vec::new();
     if dir.is_dir() {
         let entries = std::fs::read_dir(dir).map_err(|e| {
@@ -55,61 +58,121 @@ pub fn load_profiles(
         }
     }
     sources.sort_by(|a, b| a.0.cmp(&b.0));
+    let names: Vec<&str> = sources.iter().map(|(name, _, _)| name.as_str()).collect();
+    refuse_unknown_profiles(&names, env)?;
     sources
         .iter()
         .map(|(name, path, text)| parse_profile(name, path, text, env))
         .collect()
 }
 
+/// The prefix of `profile`'s override variables, e.g. `FLOODGATE_CARRIER_TWILIO__`.
+fn override_prefix(profile: &str) -> String {
+    format!(
+        "{OVERRIDE_PREFIX}{}__",
+        profile.to_uppercase().replace('-', "_")
+    )
+}
+
+/// Fails on the first `FLOODGATE_CARRIER_...` variable whose profile is not among `names`.
+fn refuse_unknown_profiles(names: &[&str], env: &Env) -> Result<(), ConfigError> {
+    let prefixes: Vec<String> = names.iter().map(|name| override_prefix(name)).collect();
+    let stray = env.names_with_prefix(OVERRIDE_PREFIX).find(|var| {
+        !prefixes
+            .iter()
+            .any(|prefix| var.starts_with(prefix.as_str()))
+    });
+    match stray {
+        None => Ok(()),
+        Some(var) => Err(ConfigError::new(
+            Source::Env(var.to_owned()),
+            "-",
+            format!(
+                "names no carrier profile; the loaded profiles are {} \
+                 (FLOODGATE_CARRIER_<PROFILE>__<KEY>)",
+                names.join(", ")
+            ),
+        )),
+    }
+}
+
 /// Parses one profile, applies `FLOODGATE_CARRIER_<NAME>__...` overrides and reads its secrets.
+///
+/// A bad value is blamed on where it came from: the override's variable when one set the key,
+/// the file otherwise. A variable with the profile's prefix that matches none of its keys is
+/// an error naming the keys there are.
 pub fn parse_profile(
     name: &str,
     path: &Path,
     text: &str,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &Env,
 ) -> Result<CarrierProfile, ConfigError> {
     let file = Source::File(path.to_owned());
     let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-        ConfigError::new(
-            file.clone(),
-            "-",
-            format!("not valid TOML: {}", e.message()),
-        )
+        ConfigError::new(file.clone(), "-", toml_error::describe(text, &e))
     })?;
 
-    let prefix = format!(
-        "FLOODGATE_CARRIER_{}__",
-        name.to_uppercase().replace('-', "_")
-    );
+    let prefix = override_prefix(name);
+    let keys: Vec<(String, String)> = override_keys(&table)
+        .into_iter()
+        .map(|key| {
+            let var = format!("{prefix}{}", key.replace('.', "__").to_uppercase());
+            (key, var)
+        })
+        .collect();
+    if let Some(stray) = env
+        .names_with_prefix(&prefix)
+        .find(|var| !keys.iter().any(|(_, known)| known == var))
+    {
+        let key = stray[prefix.len()..].to_lowercase().replace("__", ".");
+        let known: Vec<&str> = keys.iter().map(|(_, var)| var.as_str()).collect();
+        return Err(ConfigError::new(
+            Source::Env(stray.to_owned()),
+            key,
+            format!(
+                "matches no key of carrier profile `{name}`; the keys are {}",
+                known.join(", ")
+            ),
+        ));
+    }
     let mut overridden: Vec<(String, String)> = Vec::new();
-    for key in override_keys(&table) {
-        let var = format!("{prefix}{}", key.replace('.', "__").to_uppercase());
-        if let Some(raw) = env(&var) {
+    for (key, var) in keys {
+        if let Some(raw) = env.get(&var) {
             set_path(&mut table, &key, parse_scalar(&raw));
             overridden.push((key, var));
         }
     }
+    let source_of = |key: &str| {
+        overridden
+            .iter()
+            .find(|(set, _)| covers(set, key))
+            .map(|(_, var)| Source::Env(var.clone()))
+            .unwrap_or_else(|| file.clone())
+    };
 
     let mut profile: CarrierProfile = serde_path_to_error::deserialize(toml::Value::Table(table))
         .map_err(|e| {
         let key = e.path().to_string();
-        let source = overridden
-            .iter()
-            .find(|(k, _)| key.starts_with(k.as_str()))
-            .map(|(_, var)| Source::Env(var.clone()))
-            .unwrap_or_else(|| file.clone());
-        ConfigError::new(source, key, e.into_inner().message().to_owned())
+        ConfigError::new(source_of(&key), key, e.into_inner().message().to_owned())
     })?;
     profile.name = name.to_owned();
-    profile.validate(&file)?;
+    profile
+        .validate()
+        .map_err(|(key, problem)| ConfigError::new(source_of(&key), key, problem))?;
     for (credential, var) in &profile.credentials {
-        if let Some(value) = env(var).filter(|v| !v.is_empty()) {
+        if let Some(value) = env.get(var).filter(|v| !v.is_empty()) {
             profile
                 .secrets
                 .insert(credential.clone(), Secret::new(value));
         }
     }
     Ok(profile)
+}
+
+/// Whether setting the dotted key `set` set `key` (itself, or a field or element under it).
+fn covers(set: &str, key: &str) -> bool {
+    key.strip_prefix(set)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
 }
 
 /// The keys an environment variable may override: every leaf of the file plus the well-known ones.
@@ -124,6 +187,10 @@ fn override_keys(table: &toml::Table) -> Vec<String> {
         "limits.daily_cap",
         "limits.daily_cap.limit",
         "limits.daily_cap.time_zone",
+        "sender_defaults",
+        "sender_defaults.long_code",
+        "sender_defaults.toll_free",
+        "sender_defaults.short_code",
         "senders",
     ]
     .iter()

@@ -1,5 +1,6 @@
 //! The engine's settings: where the store and broker are, where to listen, how carriers reach us.
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -16,7 +17,7 @@ pub enum LogFormat {
 }
 
 /// Which store to use; parsed from `DATABASE_URL`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
     Sqlite(String),
     Postgres(String),
@@ -47,8 +48,19 @@ impl DatabaseUrl {
     }
 }
 
+/// The URL with its password hidden: settings get logged and printed.
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (backend, url) = match self {
+            Self::Sqlite(url) => ("Sqlite", url),
+            Self::Postgres(url) => ("Postgres", url),
+        };
+        f.debug_tuple(backend).field(&redact_url(url)).finish()
+    }
+}
+
 /// Everything `floodgate serve` needs to start, after layering file < environment < flags.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Settings {
     /// Store location; SQLite by default so the first run needs no setup.
     pub database_url: DatabaseUrl,
@@ -64,6 +76,21 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// The stages' knobs (`[pipeline]` in the config file).
     pub pipeline: super::PipelineConfig,
+}
+
+/// Every field, with the database and broker passwords hidden.
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &self.database_url)
+            .field("amqp_url", &self.amqp_url.as_deref().map(redact_url))
+            .field("listen", &self.listen)
+            .field("public_url", &redact_url(self.public_url.as_str()))
+            .field("carriers_dir", &self.carriers_dir)
+            .field("log_format", &self.log_format)
+            .field("pipeline", &self.pipeline)
+            .finish()
+    }
 }
 
 impl Settings {
@@ -130,19 +157,38 @@ impl Settings {
                     }
                 }
             }
-            other => return Err(bad(format!("unknown key `{other}`"))),
+            other => return Err(bad(super::load::unknown_key(other))),
         }
         Ok(())
     }
 }
 
-/// Hides the password in a URL before it reaches a message or a log.
+/// Hides the password in a URL before it reaches a message or a log, even in a URL that does
+/// not parse (a bad port, say), since that is exactly the one an error message quotes.
 pub fn redact_url(text: &str) -> String {
     match url::Url::parse(text) {
         Ok(mut url) if url.password().is_some() => {
             let _ = url.set_password(Some("***"));
             url.to_string()
         }
-        _ => text.to_owned(),
+        Ok(_) => text.to_owned(),
+        Err(_) => redact_unparsed(text),
+    }
+}
+
+/// `scheme://user:***@rest` by hand, for text `url` refuses.
+fn redact_unparsed(text: &str) -> String {
+    let Some(start) = text.find("://").map(|i| i + 3) else {
+        return text.to_owned();
+    };
+    let end = text[start..]
+        .find(['/', '?', '#'])
+        .map_or(text.len(), |i| start + i);
+    let Some(at) = text[start..end].rfind('@').map(|i| start + i) else {
+        return text.to_owned();
+    };
+    match text[start..at].find(':').map(|i| start + i) {
+        Some(colon) => format!("{}:***{}", &text[..colon], &text[at..]),
+        None => text.to_owned(),
     }
 }

@@ -13,6 +13,10 @@ fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
     move |k| map.get(k).cloned()
 }
 
+fn vars(pairs: &[(&str, &str)]) -> Env {
+    Env::from_pairs(pairs.iter().copied())
+}
+
 #[test]
 fn defaults_need_no_configuration() {
     let s = load_with(&ConfigFlags::default(), env(&[])).unwrap();
@@ -137,7 +141,8 @@ fn passwords_do_not_reach_error_messages() {
 
 #[test]
 fn built_in_profiles_load_when_the_folder_is_missing() {
-    let profiles = load_profiles(std::path::Path::new("/nonexistent/carriers"), &env(&[])).unwrap();
+    let profiles =
+        load_profiles(std::path::Path::new("/nonexistent/carriers"), &vars(&[])).unwrap();
     let names: Vec<_> = profiles.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["sim", "telnyx", "twilio", "vonage"]);
     let twilio = &profiles[2];
@@ -148,13 +153,13 @@ fn built_in_profiles_load_when_the_folder_is_missing() {
 #[test]
 fn the_repository_profiles_match_the_built_in_ones() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("carriers");
-    let from_disk = load_profiles(&dir, &env(&[])).unwrap();
+    let from_disk = load_profiles(&dir, &vars(&[])).unwrap();
     assert_eq!(from_disk.len(), 4);
 }
 
 #[test]
 fn environment_overrides_any_profile_value_and_reads_secrets() {
-    let vars = env(&[
+    let vars = vars(&[
         ("FLOODGATE_CARRIER_TWILIO__LIMITS__RATE_PER_SECOND", "50"),
         (
             "FLOODGATE_CARRIER_TWILIO__API_BASE",
@@ -181,7 +186,7 @@ fn environment_overrides_any_profile_value_and_reads_secrets() {
 
 #[test]
 fn a_bad_override_names_the_variable_and_key() {
-    let vars = env(&[("FLOODGATE_CARRIER_TWILIO__LIMITS__BURST", "lots")]);
+    let vars = vars(&[("FLOODGATE_CARRIER_TWILIO__LIMITS__BURST", "lots")]);
     let text = include_str!("../../carriers/twilio.toml");
     let message = parse_profile("twilio", std::path::Path::new("twilio.toml"), text, &vars)
         .unwrap_err()
@@ -226,7 +231,7 @@ fn bad_profile_values_name_the_file_and_key() {
             "x",
             std::path::Path::new("carriers/x.toml"),
             text,
-            &env(&[]),
+            &vars(&[]),
         )
         .unwrap_err();
         let message = err.to_string();
@@ -275,4 +280,194 @@ fn the_pipeline_table_is_typed_and_checked() {
         let message = load_with(&flags, env(&[])).unwrap_err().to_string();
         assert!(message.contains(&format!("`{key}")), "{key}: {message}");
     }
+}
+
+/// Parses the repository's Twilio profile with `pairs` as the whole environment.
+fn twilio_with(pairs: &[(&str, &str)]) -> Result<CarrierProfile, ConfigError> {
+    let text = include_str!("../../carriers/twilio.toml");
+    parse_profile(
+        "twilio",
+        std::path::Path::new("(built-in) carriers/twilio.toml"),
+        text,
+        &vars(pairs),
+    )
+}
+
+#[test]
+fn an_override_that_fails_validation_names_the_variable_not_the_file() {
+    for (var, value, key) in [
+        (
+            "FLOODGATE_CARRIER_TWILIO__LIMITS__RATE_PER_SECOND",
+            "-5",
+            "limits.rate_per_second",
+        ),
+        (
+            "FLOODGATE_CARRIER_TWILIO__LIMITS__BURST",
+            "0",
+            "limits.burst",
+        ),
+        (
+            "FLOODGATE_CARRIER_TWILIO__SENDERS",
+            r#"[{number = "555", kind = "long_code"}]"#,
+            "senders[0].number",
+        ),
+        (
+            "FLOODGATE_CARRIER_TWILIO__LIMITS__DAILY_CAP",
+            r#"{limit = 5, time_zone = "Pacific Time"}"#,
+            "limits.daily_cap.time_zone",
+        ),
+    ] {
+        let message = twilio_with(&[(var, value)]).unwrap_err().to_string();
+        assert!(
+            message.contains(&format!("environment variable {var}")),
+            "{message}"
+        );
+        assert!(message.contains(&format!("`{key}`")), "{message}");
+        assert!(!message.contains("twilio.toml"), "{message}");
+    }
+}
+
+#[test]
+fn an_override_matching_no_key_is_refused_with_the_keys_there_are() {
+    let typo = "FLOODGATE_CARRIER_TWILIO__LIMITS__RATE_PER_SECONDS";
+    let message = twilio_with(&[(typo, "5")]).unwrap_err().to_string();
+    assert!(
+        message.contains(&format!("environment variable {typo}")),
+        "{message}"
+    );
+    assert!(
+        message.contains("FLOODGATE_CARRIER_TWILIO__LIMITS__RATE_PER_SECOND,"),
+        "the known keys are listed: {message}"
+    );
+}
+
+#[test]
+fn an_override_for_no_profile_is_refused_with_the_profiles_there_are() {
+    let typo = "FLOODGATE_CARRIER_TWILLIO__LIMITS__RATE_PER_SECOND";
+    let message = load_profiles(
+        std::path::Path::new("/nonexistent/carriers"),
+        &vars(&[
+            (typo, "5"),
+            ("FLOODGATE_CARRIERS_DIR", "/nonexistent/carriers"),
+        ]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        message.contains(&format!("environment variable {typo}")),
+        "{message}"
+    );
+    assert!(message.contains("sim, telnyx, twilio, vonage"), "{message}");
+}
+
+#[test]
+fn toml_syntax_errors_name_the_line_and_column() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(file, "listen = \"127.0.0.1:1\"\nthis is not toml").unwrap();
+    let flags = ConfigFlags {
+        config: Some(file.path().into()),
+        ..Default::default()
+    };
+    let message = load_with(&flags, env(&[])).unwrap_err().to_string();
+    assert!(message.contains("line 2, column"), "{message}");
+
+    let message = parse_profile(
+        "x",
+        std::path::Path::new("carriers/x.toml"),
+        "adapter = \"twilio\"\n[limits\n",
+        &vars(&[]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(message.contains("carriers/x.toml"), "{message}");
+    assert!(message.contains("line 2, column"), "{message}");
+}
+
+#[test]
+fn an_unknown_table_or_key_of_any_type_is_an_unknown_key() {
+    for text in ["[nosuch]\na = \"x\"", "bogus_key = 1"] {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(file, "{text}").unwrap();
+        let flags = ConfigFlags {
+            config: Some(file.path().into()),
+            ..Default::default()
+        };
+        let message = load_with(&flags, env(&[])).unwrap_err().to_string();
+        assert!(message.contains("unknown key"), "{text}: {message}");
+        assert!(
+            message.contains("database_url"),
+            "known keys listed: {message}"
+        );
+    }
+}
+
+#[test]
+fn settings_debug_hides_the_database_and_broker_passwords() {
+    let settings = load_with(
+        &ConfigFlags::default(),
+        env(&[
+            (
+                "DATABASE_URL",
+                "postgres://floodgate:db-secret@db/floodgate",
+            ),
+            ("AMQP_URL", "amqp://guest:mq-secret@mq:5672/%2f"),
+        ]),
+    )
+    .unwrap();
+    let debug = format!("{settings:?}");
+    assert!(!debug.contains("db-secret"), "{debug}");
+    assert!(!debug.contains("mq-secret"), "{debug}");
+    assert!(debug.contains("floodgate:***@db"), "{debug}");
+    assert!(debug.contains("guest:***@mq"), "{debug}");
+}
+
+#[test]
+fn urls_that_do_not_parse_still_lose_their_password() {
+    assert_eq!(
+        redact_url("amqp://guest:mq-secret@mq:notaport/x"),
+        "amqp://guest:***@mq:notaport/x"
+    );
+    assert_eq!(redact_url("sqlite://floodgate.db"), "sqlite://floodgate.db");
+    assert_eq!(redact_url("amqp://mq:bad/x"), "amqp://mq:bad/x");
+}
+
+#[test]
+fn sender_defaults_by_kind_come_from_section_6_and_can_be_overridden() {
+    let profiles =
+        load_profiles(std::path::Path::new("/nonexistent/carriers"), &vars(&[])).unwrap();
+    let by_name = |name: &str| profiles.iter().find(|p| p.name == name).unwrap();
+    let twilio = &by_name("twilio").sender_defaults;
+    assert_eq!(
+        (twilio.long_code, twilio.toll_free, twilio.short_code),
+        (Some(1.0), Some(3.0), Some(100.0))
+    );
+    let telnyx = &by_name("telnyx").sender_defaults;
+    assert_eq!(
+        (telnyx.toll_free, telnyx.short_code),
+        (Some(20.0), Some(1000.0))
+    );
+    assert_eq!(by_name("vonage").sender_defaults, SenderDefaults::default());
+    assert_eq!(by_name("sim").sender_defaults, SenderDefaults::default());
+    let twilio = by_name("twilio");
+    assert_eq!(
+        twilio.sender_rate("+14155550100", SenderKind::LongCode, None),
+        Some(1.0)
+    );
+    assert_eq!(
+        twilio.sender_rate("+14155550100", SenderKind::LongCode, Some(7.0)),
+        Some(7.0),
+        "a number's own rate overrides its kind's"
+    );
+
+    let p = twilio_with(&[("FLOODGATE_CARRIER_TWILIO__SENDER_DEFAULTS__LONG_CODE", "2")]).unwrap();
+    assert_eq!(p.sender_defaults.long_code, Some(2.0));
+    let message = twilio_with(&[("FLOODGATE_CARRIER_TWILIO__SENDER_DEFAULTS__TOLL_FREE", "0")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message
+            .contains("environment variable FLOODGATE_CARRIER_TWILIO__SENDER_DEFAULTS__TOLL_FREE"),
+        "{message}"
+    );
+    assert!(message.contains("`sender_defaults.toll_free`"), "{message}");
 }

@@ -8,6 +8,7 @@ mod message_body;
 mod message_status;
 mod phone_number;
 mod segments;
+mod sender_address;
 mod sender_kind;
 
 pub use join_keyword::{JoinKeyword, JoinKeywordError};
@@ -16,4 +17,5 @@ pub use member_status::MemberStatus;
 pub use message_body::{Encoding, MessageBody, MessageBodyError};
 pub use message_status::{MessageStatus, UnknownStatus};
 pub use phone_number::{PhoneNumber, PhoneNumberError};
+pub use sender_address::{SenderAddress, SenderAddressError};
 pub use sender_kind::SenderKind;

@@ -1,6 +1,8 @@
 //! Kinds of sender number, which carriers throttle differently.
 
-/// Long codes, toll-free numbers and short codes each get their own default limits.
+/// Long codes, toll-free numbers and short codes: carriers throttle each number at its kind's
+/// rate (carriers-reference §6), which a profile's `[sender_defaults]` gives to every number of
+/// that kind without a rate of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SenderKind {

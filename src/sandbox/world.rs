@@ -11,7 +11,7 @@ use prost::Message as _;
 
 use crate::app::Application;
 use crate::bus::QueueName;
-use crate::config::{ConfigFlags, PipelineConfig, load_with, parse_profile};
+use crate::config::{ConfigFlags, Env, PipelineConfig, load_with, parse_profile};
 use crate::domain::{MessageBody, PhoneNumber};
 use crate::events::v1;
 use crate::pipeline::Ingest;
@@ -139,16 +139,19 @@ impl Sandbox {
         let mut settings = load_with(&flags, |_| None)?;
         settings.pipeline = args.pipeline.clone();
         let sim_url = sim.base_url();
-        let env = |var: &str| -> Option<String> {
-            match var {
-                "FLOODGATE_CARRIER_SIM__API_BASE" => Some(sim_url.clone()),
-                "FLOODGATE_CARRIER_SIM__LIMITS__RATE_PER_SECOND" => Some(args.rate.to_string()),
-                "FLOODGATE_CARRIER_SIM__LIMITS__BURST" => Some(args.burst.to_string()),
-                "FLOODGATE_SIM_ACCOUNT_SID" => Some(ACCOUNT_SID.into()),
-                "FLOODGATE_SIM_AUTH_TOKEN" => Some(AUTH_TOKEN.into()),
-                _ => None,
-            }
-        };
+        let env = Env::from_pairs([
+            ("FLOODGATE_CARRIER_SIM__API_BASE", sim_url),
+            (
+                "FLOODGATE_CARRIER_SIM__LIMITS__RATE_PER_SECOND",
+                args.rate.to_string(),
+            ),
+            (
+                "FLOODGATE_CARRIER_SIM__LIMITS__BURST",
+                args.burst.to_string(),
+            ),
+            ("FLOODGATE_SIM_ACCOUNT_SID", ACCOUNT_SID.into()),
+            ("FLOODGATE_SIM_AUTH_TOKEN", AUTH_TOKEN.into()),
+        ]);
         let profile = parse_profile(
             "sim",
             "(built-in) carriers/sim.toml".as_ref(),

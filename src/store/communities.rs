@@ -52,8 +52,8 @@ impl NewCommunity {
 }
 
 #[derive(sqlx::FromRow)]
-struct CommunityRow {
-    id: i64,
+pub(super) struct CommunityRow {
+    pub(super) id: i64,
     name: String,
     join_keyword: String,
     welcome_reply: String,
@@ -91,13 +91,18 @@ impl From<CommunityRow> for Community {
 const COMMUNITY_COLUMNS: &str =
     "id, name, join_keyword, welcome_reply, help_reply, stop_reply, daily_message_cap, created_at";
 
+/// Inserts a community (binds: name, keyword, three replies, cap, created_at); returns its row.
+pub(super) fn insert_community_sql() -> String {
+    format!(
+        "INSERT INTO communities (name, join_keyword, welcome_reply, help_reply, stop_reply, \
+         daily_message_cap, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COMMUNITY_COLUMNS}"
+    )
+}
+
 impl Store {
     /// Creates a community; its join keyword is stored upper-case because keywords match case-insensitively.
     pub async fn create_community(&self, new: &NewCommunity) -> Result<Community, StoreError> {
-        let sql = format!(
-            "INSERT INTO communities (name, join_keyword, welcome_reply, help_reply, stop_reply, \
-             daily_message_cap, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COMMUNITY_COLUMNS}"
-        );
+        let sql = insert_community_sql();
         let row: CommunityRow = with_pool!(self, pool => sqlx::query_as(&sql)
             .bind(&new.name)
             .bind(new.join_keyword.to_uppercase())

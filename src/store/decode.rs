@@ -1,6 +1,6 @@
 //! Stored text back into domain types; a value that does not parse means the row is corrupt.
 
-use crate::domain::{MemberStatus, MessageStatus, PhoneNumber};
+use crate::domain::{MemberStatus, MessageStatus, PhoneNumber, SenderAddress};
 
 use super::StoreError;
 
@@ -15,6 +15,19 @@ pub(crate) fn opt_phone(
     text: Option<&str>,
 ) -> Result<Option<PhoneNumber>, StoreError> {
     text.map(|t| phone(column, t)).transpose()
+}
+
+/// A stored sender address (an E.164 number or a short code's digits).
+pub(crate) fn sender_address(column: &str, text: &str) -> Result<SenderAddress, StoreError> {
+    SenderAddress::from_stored(text).map_err(|e| corrupt(column, text, e))
+}
+
+/// An optional stored sender address.
+pub(crate) fn opt_sender_address(
+    column: &str,
+    text: Option<&str>,
+) -> Result<Option<SenderAddress>, StoreError> {
+    text.map(|t| sender_address(column, t)).transpose()
 }
 
 /// A stored message status.

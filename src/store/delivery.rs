@@ -3,9 +3,9 @@
 
 use chrono::Utc;
 
-use super::decode::{opt_phone, phone};
+use super::decode::{opt_sender_address, phone};
 use super::{Store, StoreError};
-use crate::domain::{MessageStatus, PhoneNumber};
+use crate::domain::{MessageStatus, PhoneNumber, SenderAddress};
 
 /// A message claimed for sending, with everything the carrier call needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,7 +14,8 @@ pub struct Claimed {
     pub community_id: i64,
     pub member_id: Option<i64>,
     pub to: PhoneNumber,
-    pub from: Option<PhoneNumber>,
+    /// The number or short code it goes from.
+    pub from: Option<SenderAddress>,
     pub body: String,
     /// Including this one.
     pub attempts: i32,
@@ -138,7 +139,7 @@ impl Store {
                 community_id: row.community_id,
                 member_id: row.member_id,
                 to: phone("messages.to_number", &row.to_number)?,
-                from: opt_phone("messages.from_number", row.from_number.as_deref())?,
+                from: opt_sender_address("messages.from_number", row.from_number.as_deref())?,
                 body,
                 attempts: row.attempts,
                 claimed_until_ms: lease_until_ms,

@@ -11,7 +11,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::decode::{message_status, opt_phone, phone};
+use super::decode::{message_status, opt_sender_address, phone};
 use super::message_status::{SET_STATUS, implied_times};
 use super::{AdvanceOutcome, Store, StoreError};
 use crate::domain::{MessageBody, MessageStatus};
@@ -124,7 +124,7 @@ impl Store {
             status,
             community_id,
             broadcast_id,
-            from: opt_phone("messages.from_number", from.as_deref())?,
+            from: opt_sender_address("messages.from_number", from.as_deref())?,
             to: phone("messages.to_number", &to)?,
             sent_at,
             delivered_at,

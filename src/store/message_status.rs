@@ -2,9 +2,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::decode::{message_status, opt_phone, phone};
+use super::decode::{message_status, opt_sender_address, phone};
 use super::{Store, StoreError};
-use crate::domain::{MessageStatus, PhoneNumber};
+use crate::domain::{MessageStatus, PhoneNumber, SenderAddress};
 
 /// What a status callback did.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,7 +16,7 @@ pub enum AdvanceOutcome {
         status: MessageStatus,
         community_id: i64,
         broadcast_id: Option<i64>,
-        from: Option<PhoneNumber>,
+        from: Option<SenderAddress>,
         to: PhoneNumber,
         /// When the carrier accepted it; equal to `delivered_at` if this callback set both.
         sent_at: Option<DateTime<Utc>>,
@@ -125,7 +125,7 @@ impl Store {
             if let Some((message_id, community_id, broadcast_id, from, to, sent_at, delivered_at)) =
                 moved
             {
-                let from = opt_phone("messages.from_number", from.as_deref())?;
+                let from = opt_sender_address("messages.from_number", from.as_deref())?;
                 let to = phone("messages.to_number", &to)?;
                 return Ok(AdvanceOutcome::Advanced {
                     message_id,

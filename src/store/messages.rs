@@ -2,9 +2,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::decode::{corrupt, message_status, name, opt_phone, phone};
+use super::decode::{corrupt, message_status, name, opt_sender_address, phone};
 use super::{Store, StoreError};
-use crate::domain::{MessageStatus, PhoneNumber};
+use crate::domain::{MessageStatus, PhoneNumber, SenderAddress};
 
 /// Which lane a message travels in; replies to members jump ahead of broadcasts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -38,8 +38,8 @@ pub struct Message {
     pub broadcast_id: Option<i64>,
     pub member_id: Option<i64>,
     pub to: PhoneNumber,
-    /// `None` until a sender number is chosen (the throttle may pick one from a pool).
-    pub from: Option<PhoneNumber>,
+    /// The number or short code it goes from; `None` until one is chosen.
+    pub from: Option<SenderAddress>,
     pub carrier: String,
     pub body: String,
     pub priority: Priority,
@@ -98,7 +98,7 @@ impl TryFrom<MessageRow> for Message {
         })?;
         Ok(Self {
             to: phone("messages.to_number", &r.to_number)?,
-            from: opt_phone("messages.from_number", r.from_number.as_deref())?,
+            from: opt_sender_address("messages.from_number", r.from_number.as_deref())?,
             priority: name("messages.priority", &r.priority, Priority::parse)?,
             status: message_status(&r.status)?,
             body,

@@ -6,7 +6,7 @@ use chrono::Utc;
 
 use super::pool::Pool;
 use super::{Store, StoreError};
-use crate::domain::PhoneNumber;
+use crate::domain::{PhoneNumber, SenderAddress};
 
 /// Locks the broadcast row for the rest of the transaction (a write on both engines) and moves the
 /// fan-out cursor, but only while the broadcast may still fan out: a concurrent cancel either
@@ -55,13 +55,13 @@ impl Store {
         broadcast_id: i64,
         community_id: i64,
         carrier: &str,
-        from: Option<&PhoneNumber>,
+        from: Option<&SenderAddress>,
         recipients: &[(i64, PhoneNumber)],
     ) -> Result<u64, StoreError> {
         let Some(cursor) = recipients.iter().map(|(id, _)| *id).max() else {
             return Ok(0);
         };
-        let from = from.map(PhoneNumber::as_str);
+        let from = from.map(SenderAddress::as_str);
         let at = Utc::now();
         let inserted = match &self.pool {
             Pool::Sqlite(pool) => {

@@ -8,7 +8,8 @@
 //!
 //! # Layout
 //! One file per table or concern, each adding methods to [`Store`]:
-//! - `communities`, `senders`, `api_keys`: who a leader is and how they are reached.
+//! - `communities`, `senders`, `api_keys`: who a leader is and how they are reached;
+//!   `community_setup`: a community and its first number in one transaction.
 //! - `members` (one phone at a time) and `members_bulk` (imports, keyset pages, fan-out batches).
 //! - `broadcasts` (idempotent creation, reads), `broadcast_progress` (status, cursor, cancel, counts)
 //!   and `broadcast_quota` (idempotent replays, the daily-cap budget).
@@ -41,6 +42,7 @@ mod broadcast_quota;
 mod broadcasts;
 mod carrier_control;
 mod communities;
+mod community_setup;
 mod decode;
 mod delivery;
 mod error;
@@ -79,4 +81,4 @@ pub use messages::{Message, NewTransactional, Priority};
 pub use outbox::OutboxItem;
 pub use pool::{Backend, Store};
 pub use queue_items::QueueItem;
-pub use senders::{SenderKind, SenderNumber};
+pub use senders::{NewSender, SenderKind, SenderNumber, StoredSenderRate};

@@ -121,6 +121,7 @@ mod tests {
                 daily_cap: None,
             },
             senders: Vec::new(),
+            sender_defaults: Default::default(),
             secrets,
         }
     }

@@ -9,10 +9,11 @@ mod watch;
 
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 
 pub use summary::Summary;
 
+use crate::config::{ConfigFlags, check_burst, check_rate};
 use crate::sandbox::{AUTH_TOKEN, Sandbox, SandboxConfig};
 
 /// The broadcast everyone subscribed receives.
@@ -45,8 +46,43 @@ pub struct DemoArgs {
     pub quiet: bool,
 }
 
+impl DemoArgs {
+    /// Checks the simulated carrier's limits, naming the flag (not the profile it goes into).
+    fn check(&self) -> anyhow::Result<()> {
+        check_rate(self.rate)
+            .map_err(|problem| anyhow::anyhow!("--rate {:?}: {problem}", self.rate))?;
+        check_burst(self.burst)
+            .map_err(|problem| anyhow::anyhow!("--burst {}: {problem}", self.burst))?;
+        Ok(())
+    }
+}
+
+/// Refuses the global settings flags `demo` would ignore: it runs a world of its own (a
+/// temporary SQLite database, in-process queues, a free loopback port, the simulator's
+/// profile), so a `--database-url` given to it must not look honoured. Only `--log-format`
+/// applies. The same settings from the environment or a file are ignored, as documented.
+pub fn refuse_ignored_flags(flags: &ConfigFlags) -> anyhow::Result<()> {
+    let given = [
+        ("--database-url", flags.database_url.is_some()),
+        ("--amqp-url", flags.amqp_url.is_some()),
+        ("--listen", flags.listen.is_some()),
+        ("--public-url", flags.public_url.is_some()),
+        ("--carriers-dir", flags.carriers_dir.is_some()),
+        ("--config", flags.config.is_some()),
+    ];
+    if let Some((flag, _)) = given.iter().find(|(_, set)| *set) {
+        bail!(
+            "{flag}: demo does not use it; it runs on a temporary SQLite database with in-process \
+             queues, its own loopback port and the carrier simulator (--keep-db PATH keeps the \
+             database); use `floodgate serve` for a configured engine"
+        );
+    }
+    Ok(())
+}
+
 /// Runs the demo and prints its summary; fails if a promise was broken.
 pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
+    args.check()?;
     let started = Instant::now();
     let config = SandboxConfig {
         members: args.members,
@@ -95,5 +131,72 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         Ok(())
     } else {
         anyhow::bail!("a promise was broken; see the summary above")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> DemoArgs {
+        DemoArgs {
+            members: 10,
+            rate: 500.0,
+            burst: 10,
+            spike: 0,
+            timeout_secs: 10,
+            keep_db: None,
+            quiet: true,
+        }
+    }
+
+    #[test]
+    fn a_rate_or_burst_of_zero_names_the_flag() {
+        let rate = DemoArgs {
+            rate: 0.0,
+            ..args()
+        }
+        .check()
+        .unwrap_err()
+        .to_string();
+        assert!(rate.starts_with("--rate 0.0:"), "{rate}");
+        let burst = DemoArgs { burst: 0, ..args() }
+            .check()
+            .unwrap_err()
+            .to_string();
+        assert!(burst.starts_with("--burst 0:"), "{burst}");
+        assert!(!format!("{rate}{burst}").contains("sim.toml"));
+        assert!(args().check().is_ok());
+    }
+
+    #[test]
+    fn settings_flags_the_demo_ignores_are_refused() {
+        let flags = ConfigFlags {
+            database_url: Some("postgres://u@h/db".into()),
+            ..ConfigFlags::default()
+        };
+        let message = refuse_ignored_flags(&flags).unwrap_err().to_string();
+        assert!(
+            message.starts_with("--database-url: demo does not use it"),
+            "{message}"
+        );
+        let flags = ConfigFlags {
+            amqp_url: Some("amqp://h".into()),
+            ..ConfigFlags::default()
+        };
+        assert!(
+            refuse_ignored_flags(&flags)
+                .unwrap_err()
+                .to_string()
+                .starts_with("--amqp-url")
+        );
+        let flags = ConfigFlags {
+            log_format: Some("json".into()),
+            ..ConfigFlags::default()
+        };
+        assert!(
+            refuse_ignored_flags(&flags).is_ok(),
+            "--log-format applies to the demo"
+        );
     }
 }

@@ -15,7 +15,7 @@ use super::deliver_metrics::DeliverMetrics;
 use super::{decode, retry};
 use crate::bus::{Bus, Delivery, Lane, Outcome, QueueName, RetryPolicy};
 use crate::carriers::{CarrierClient, OutboundSms, SendOutcome};
-use crate::domain::{MessageBody, MessageStatus, PhoneNumber};
+use crate::domain::{MessageBody, MessageStatus, SenderAddress};
 use crate::events::v1;
 use crate::pipeline::{Admission, Batcher, Grant, MAX_JITTER, Processor, Throttle};
 use crate::store::{Claimed, JoinedVia, SendCheck, SendRecord, Store};
@@ -186,7 +186,7 @@ impl DeliverStage {
     ) -> Result<(), crate::store::StoreError> {
         let new: std::collections::HashSet<&str> = claimed
             .iter()
-            .filter_map(|m| m.from.as_ref().map(PhoneNumber::as_str))
+            .filter_map(|m| m.from.as_ref().map(SenderAddress::as_str))
             .filter(|from| !self.throttle.knows_sender(from))
             .collect();
         if new.is_empty() {

@@ -20,6 +20,7 @@ use governor::{Quota, RateLimiter};
 use tokio::sync::{Mutex, Notify};
 
 use crate::bus::Lane;
+use crate::config::{MAX_BURST, MAX_RATE_PER_SECOND, MIN_RATE_PER_SECOND};
 
 /// The longest a send may take between its token grant and its request; longer ones re-pace.
 pub const MAX_JITTER: Duration = Duration::from_millis(15);
@@ -33,14 +34,22 @@ struct Generation {
 }
 
 impl Generation {
+    /// A rate outside the accepted range is clamped to it (NaN to the slowest): the bounds are
+    /// checked where limits are set, and a bucket must never fall back to some unrelated pace.
     fn empty(rate: f64, burst: u32) -> Self {
-        let rate = rate.max(1e-3);
-        let period = Duration::from_secs_f64(1.0 / rate);
+        let rate = if rate.is_nan() {
+            MIN_RATE_PER_SECOND
+        } else {
+            rate.clamp(MIN_RATE_PER_SECOND, MAX_RATE_PER_SECOND)
+        };
+        // At most 1,000 s, at least 1 µs: never zero, which governor would refuse.
+        let period = Duration::from_secs_f64(1.0 / rate).max(Duration::from_nanos(1));
         let reserve = (rate * MAX_JITTER.as_secs_f64()).ceil() as u32;
+        let burst = burst.min(MAX_BURST);
         let burst =
             NonZeroU32::new(burst.saturating_sub(reserve).max(1)).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::with_period(period)
-            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MAX))
             .allow_burst(burst);
         let gcra = RateLimiter::direct(quota);
         // governor starts full; spend the burst so the first grant comes one period from now.
@@ -172,6 +181,23 @@ mod tests {
             "{:?}",
             started.elapsed()
         );
+    }
+
+    #[tokio::test]
+    async fn a_rate_beyond_the_bounds_is_clamped_not_slowed_to_one_per_second() {
+        // 1e300/s rounds the token period to zero; governor refuses a zero period, and the
+        // bucket used to fall back to 1/s. Clamped to the fastest rate, 200 tokens take
+        // well under a second (at 1/s they would take minutes).
+        for rate in [1e300, f64::INFINITY, 2e9] {
+            let bucket = Bucket::new(rate, 1);
+            let taken = tokio::time::timeout(Duration::from_secs(5), async {
+                for _ in 0..200 {
+                    bucket.acquire(1, Lane::Broadcast).await;
+                }
+            })
+            .await;
+            assert!(taken.is_ok(), "rate {rate} ran at a crawl");
+        }
     }
 
     #[tokio::test]

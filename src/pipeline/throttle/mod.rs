@@ -1,7 +1,8 @@
 //! Throttle: the hierarchical limits every send to a carrier waits on.
 //!
 //! A send passes, in order: the account's daily cap (if configured), its sender number's
-//! bucket (if that number has a limit), and the account's bucket. Units are segments where
+//! bucket (if that number has a rate: its own, else its kind's default from the profile's
+//! `[sender_defaults]`), and the account's bucket. Units are segments where
 //! the carrier counts segments (Twilio), requests otherwise. The account's rate adapts: a
 //! throttled answer pauses the account and halves its rate, which then climbs back (AIMD).
 //!
@@ -24,7 +25,8 @@ pub use bucket::{Bucket, MAX_JITTER};
 pub use daily_cap::DailyCapCounter;
 
 use crate::bus::Lane;
-use crate::config::{CarrierProfile, LimitUnit};
+use crate::config::{CarrierProfile, LimitUnit, SenderDefaults, SenderProfile, sender_rate};
+use crate::store::StoredSenderRate;
 use crate::telemetry::metrics as m;
 
 /// The burst a sender number gets: its limits come as a rate only.
@@ -82,8 +84,10 @@ struct Inner {
     account: Bucket,
     burst: AtomicU32,
     senders: RwLock<HashMap<String, SenderLimit>>,
-    /// The profile's own sender limits: the base the store's rows are laid over.
-    profile_senders: Vec<(String, f64)>,
+    /// The profile's `[[senders]]`: the base the store's rows are laid over.
+    profile_senders: Vec<SenderProfile>,
+    /// The profile's rates by kind, for numbers without one of their own.
+    sender_defaults: SenderDefaults,
     /// Numbers whose limit (or lack of one) has been looked up in the store.
     looked_up: RwLock<HashSet<String>>,
     aimd: Mutex<Aimd>,
@@ -91,7 +95,7 @@ struct Inner {
 }
 
 impl Throttle {
-    /// The profile's account limit, sender limits and daily cap.
+    /// The profile's account limit, sender limits (by number and by kind) and daily cap.
     pub fn for_profile(profile: &CarrierProfile) -> Self {
         let limits = &profile.limits;
         let cap = limits.daily_cap.as_ref().map(|cap| {
@@ -99,18 +103,13 @@ impl Throttle {
             let zone = cap.time_zone.parse().unwrap_or(chrono_tz::UTC);
             DailyCapCounter::new(cap.limit, zone)
         });
-        let profile_senders = profile
-            .senders
-            .iter()
-            .filter_map(|s| Some((s.number.clone(), s.rate_per_second?)))
-            .collect();
         let throttle = Self::build(
             &profile.name,
             limits.rate_per_second,
             limits.burst,
             limits.unit,
             cap,
-            profile_senders,
+            (profile.senders.clone(), profile.sender_defaults.clone()),
         );
         throttle.apply_stored_sender_limits([]);
         throttle
@@ -118,7 +117,7 @@ impl Throttle {
 
     /// An account bucket of `rate` units per second and `burst` extra, with no sender limits.
     pub fn new(carrier: &str, rate: f64, burst: u32, unit: LimitUnit) -> Self {
-        Self::build(carrier, rate, burst, unit, None, Vec::new())
+        Self::build(carrier, rate, burst, unit, None, Default::default())
     }
 
     fn build(
@@ -127,7 +126,7 @@ impl Throttle {
         burst: u32,
         unit: LimitUnit,
         cap: Option<DailyCapCounter>,
-        profile_senders: Vec<(String, f64)>,
+        (profile_senders, sender_defaults): (Vec<SenderProfile>, SenderDefaults),
     ) -> Self {
         let throttle = Self {
             inner: Arc::new(Inner {
@@ -137,6 +136,7 @@ impl Throttle {
                 burst: AtomicU32::new(burst),
                 senders: RwLock::default(),
                 profile_senders,
+                sender_defaults,
                 looked_up: RwLock::default(),
                 aimd: Mutex::new(Aimd::new(rate, Instant::now())),
                 cap,
@@ -276,16 +276,40 @@ impl Throttle {
         *senders = next;
     }
 
-    /// The store's sender limits laid over the profile's (a row in the store is more specific).
-    pub fn apply_stored_sender_limits(&self, stored: impl IntoIterator<Item = (String, f64)>) {
-        let mut limits: HashMap<String, f64> = self.inner.profile_senders.iter().cloned().collect();
-        limits.extend(stored);
+    /// The store's numbers laid over the profile's `[[senders]]` (a row in the store is more
+    /// specific): each gets its explicit rate, else its kind's default, else no limit of its
+    /// own. Every number read is known afterwards, limited or not.
+    pub fn apply_stored_sender_limits(&self, stored: impl IntoIterator<Item = StoredSenderRate>) {
+        let (senders, defaults) = (&self.inner.profile_senders, &self.inner.sender_defaults);
+        let mut limits: HashMap<String, f64> = senders
+            .iter()
+            .filter_map(|s| {
+                let rate = sender_rate(senders, defaults, &s.number, s.kind, None)?;
+                Some((s.number.clone(), rate))
+            })
+            .collect();
+        let mut read = Vec::new();
+        for row in stored {
+            match sender_rate(
+                senders,
+                defaults,
+                &row.number,
+                row.kind,
+                row.rate_per_second,
+            ) {
+                Some(rate) => limits.insert(row.number.clone(), rate),
+                None => limits.remove(&row.number),
+            };
+            read.push(row.number);
+        }
         self.set_sender_limits(limits);
+        self.mark_looked_up(read.iter().map(String::as_str));
     }
 
-    /// Whether `sender`'s own limit is known: it was in the profile or the store when last
-    /// read, or it was looked up since. A number added while running is looked up before its
-    /// first send, so its limit holds from the first message, not from the next refresh.
+    /// Whether `sender`'s own limit (or its lack of one) is known: it was in the profile or
+    /// the store when last read, or it was looked up since. A number added while running is
+    /// looked up before its first send, so its limit holds from the first message, not from
+    /// the next refresh.
     pub fn knows_sender(&self, sender: &str) -> bool {
         let limited = self
             .inner

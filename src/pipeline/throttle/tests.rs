@@ -1,6 +1,7 @@
 use std::time::{Duration, Instant};
 
 use super::*;
+use crate::config::SenderKind;
 
 #[tokio::test]
 async fn a_send_waits_for_its_sender_and_its_account() {
@@ -152,7 +153,14 @@ fn stored_sender_limits_overlay_the_profile_and_unknown_numbers_are_looked_up_on
         5,
         LimitUnit::Requests,
         None,
-        vec![("+14155550100".to_string(), 10.0)],
+        (
+            vec![profile_sender(
+                "+14155550100",
+                SenderKind::LongCode,
+                Some(10.0),
+            )],
+            SenderDefaults::default(),
+        ),
     );
     throttle.apply_stored_sender_limits([]);
     assert!(
@@ -164,7 +172,7 @@ fn stored_sender_limits_overlay_the_profile_and_unknown_numbers_are_looked_up_on
         "a number added later"
     );
 
-    throttle.apply_stored_sender_limits([("+14155550101".to_string(), 2.0)]);
+    throttle.apply_stored_sender_limits([stored("+14155550101", SenderKind::LongCode, Some(2.0))]);
     assert!(throttle.knows_sender("+14155550101"));
     assert!(
         throttle.knows_sender("+14155550100"),
@@ -177,4 +185,126 @@ fn stored_sender_limits_overlay_the_profile_and_unknown_numbers_are_looked_up_on
     throttle.mark_looked_up(["+14155550102"]);
     assert!(throttle.knows_sender("+14155550102"));
     assert_eq!(throttle.sender_backlog("+14155550102"), None);
+
+    // A stored number without a limit is known as soon as it is read.
+    throttle.apply_stored_sender_limits([stored("+14155550103", SenderKind::LongCode, None)]);
+    assert!(throttle.knows_sender("+14155550103"));
+    assert_eq!(throttle.sender_backlog("+14155550103"), None);
+}
+
+fn profile_sender(number: &str, kind: SenderKind, rate: Option<f64>) -> SenderProfile {
+    SenderProfile {
+        number: number.into(),
+        kind,
+        rate_per_second: rate,
+    }
+}
+
+fn stored(number: &str, kind: SenderKind, rate: Option<f64>) -> StoredSenderRate {
+    StoredSenderRate {
+        number: number.into(),
+        kind,
+        rate_per_second: rate,
+    }
+}
+
+/// The rate of `number`'s own bucket, if it has one.
+fn sender_rate_of(throttle: &Throttle, number: &str) -> Option<f64> {
+    let senders = throttle.inner.senders.read().unwrap();
+    senders.get(number).map(|limit| limit.rate)
+}
+
+#[test]
+fn a_number_without_a_rate_of_its_own_gets_its_kinds_default() {
+    let defaults = SenderDefaults {
+        long_code: Some(1.0),
+        toll_free: Some(3.0),
+        short_code: None,
+    };
+    let throttle = Throttle::build(
+        "kinds",
+        100.0,
+        10,
+        LimitUnit::Segments,
+        None,
+        (
+            vec![
+                profile_sender("+14155550100", SenderKind::LongCode, None),
+                profile_sender("+14155550101", SenderKind::LongCode, Some(5.0)),
+            ],
+            defaults,
+        ),
+    );
+    throttle.apply_stored_sender_limits([
+        stored("+14155550102", SenderKind::LongCode, None),
+        stored("+18005550100", SenderKind::TollFree, None),
+        stored("+18005550101", SenderKind::TollFree, Some(25.0)),
+        stored("12345", SenderKind::ShortCode, None),
+        // The store's explicit rate beats the profile's entry for the same number.
+        stored("+14155550101", SenderKind::LongCode, Some(0.5)),
+    ]);
+    assert_eq!(
+        sender_rate_of(&throttle, "+14155550100"),
+        Some(1.0),
+        "profile entry, kind default"
+    );
+    assert_eq!(
+        sender_rate_of(&throttle, "+14155550101"),
+        Some(0.5),
+        "the store's rate wins"
+    );
+    assert_eq!(
+        sender_rate_of(&throttle, "+14155550102"),
+        Some(1.0),
+        "long code default"
+    );
+    assert_eq!(
+        sender_rate_of(&throttle, "+18005550100"),
+        Some(3.0),
+        "toll-free default"
+    );
+    assert_eq!(
+        sender_rate_of(&throttle, "+18005550101"),
+        Some(25.0),
+        "its own rate"
+    );
+    assert_eq!(
+        sender_rate_of(&throttle, "12345"),
+        None,
+        "no short code default: account only"
+    );
+    assert!(throttle.knows_sender("12345"));
+
+    // `limits reset --sender`: the stored rate goes, the profile's entry comes back.
+    throttle.apply_stored_sender_limits([stored("+14155550101", SenderKind::LongCode, None)]);
+    assert_eq!(sender_rate_of(&throttle, "+14155550101"), Some(5.0));
+}
+
+#[tokio::test]
+async fn a_long_code_with_the_default_is_held_to_it_not_to_the_account() {
+    let throttle = Throttle::build(
+        "twilio-like",
+        100.0,
+        10,
+        LimitUnit::Segments,
+        None,
+        (
+            Vec::new(),
+            SenderDefaults {
+                long_code: Some(10.0),
+                ..SenderDefaults::default()
+            },
+        ),
+    );
+    throttle.apply_stored_sender_limits([stored("+14155550100", SenderKind::LongCode, None)]);
+    let started = Instant::now();
+    for _ in 0..4 {
+        throttle.acquire(1, Lane::Broadcast, "+14155550100").await;
+    }
+    // At the account's 100/s four sends take ~40 ms; at the long code's 10/s, ~400 ms.
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        started.elapsed()
+    );
 }

@@ -126,3 +126,82 @@ async fn cli_creates_a_community_and_a_key_that_authenticates() {
             .success()
     );
 }
+
+/// `community create` with `args` appended to a valid Twilio community; (success, stderr).
+fn create(url: &str, number: &str, args: &[&str]) -> (bool, String) {
+    let mut all = vec![
+        "community",
+        "create",
+        "--name",
+        "Rally",
+        "--keyword",
+        "JOIN",
+        "--number",
+        number,
+        "--carrier",
+        "twilio",
+    ];
+    all.extend_from_slice(args);
+    let out = floodgate(url, &all);
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_code_is_accepted_for_the_short_code_kind_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}/cli.db", dir.path().display());
+    let (ok, stderr) = create(&url, "12345", &[]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("--number: `12345` is a short code"),
+        "{stderr}"
+    );
+    let (ok, stderr) = create(&url, "+14155550100", &["--kind", "short_code"]);
+    assert!(!ok);
+    assert!(stderr.contains("must be 5 or 6 digits"), "{stderr}");
+
+    let (ok, stderr) = create(&url, "12345", &["--kind", "short_code"]);
+    assert!(ok, "{stderr}");
+    let store = floodgate::store::Store::connect(&url).await.expect("store");
+    let code =
+        floodgate::domain::SenderAddress::parse("12345", floodgate::domain::SenderKind::ShortCode)
+            .expect("a short code");
+    let (_, sender) = store
+        .community_by_address(&code)
+        .await
+        .expect("read")
+        .expect("the short code is stored as its digits");
+    assert_eq!(sender.kind, floodgate::domain::SenderKind::ShortCode);
+    let (ok, stderr) = create(&url, "12345", &["--kind", "short_code"]);
+    assert!(!ok);
+    assert!(stderr.contains("already belongs to community"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_daily_cap_or_rate_is_named_and_a_rate_is_kept_for_the_number() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}/cli.db", dir.path().display());
+    let (ok, stderr) = create(&url, "+14155550100", &["--daily-cap", "0"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("--daily-cap 0: must be at least 1"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("CHECK"), "{stderr}");
+    let (ok, stderr) = create(&url, "+14155550100", &["--rate", "-1"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("--rate -1.0: must be a number from"),
+        "{stderr}"
+    );
+
+    let (ok, stderr) = create(&url, "+14155550100", &["--rate", "2.5"]);
+    assert!(ok, "{stderr}");
+    let store = floodgate::store::Store::connect(&url).await.expect("store");
+    let limits = store.sender_limits("twilio").await.expect("read");
+    assert_eq!(limits.len(), 1, "one community, one number: {limits:?}");
+    assert_eq!(limits[0].rate_per_second, Some(2.5));
+}

@@ -1,9 +1,11 @@
 //! Carrier limits end to end: several engine instances on one RabbitMQ keep one account's and
 //! its senders' limits in total, through the loss of the instance that sends; limits changed at
-//! runtime reach whichever instance sends; replies overtake a broadcast backlog; a storm of
+//! runtime reach whichever instance sends; a number without a rate of its own keeps its kind's
+//! default; replies overtake a broadcast backlog; a storm of
 //! 429s makes the engine back off and recover.
 
 mod instances;
+mod kinds;
 mod priority;
 mod runtime;
 mod senders;

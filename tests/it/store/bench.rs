@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use chrono::Utc;
+use floodgate::domain::SenderAddress;
 
 use super::fixtures::{broadcast, community, phone};
 use crate::support::TestDb;
@@ -15,6 +16,7 @@ const BATCH: usize = 50_000;
 
 async fn bulk_insert_one_million(db: TestDb) {
     let (c, from) = community(&db.store, 1).await;
+    let from = SenderAddress::from(from);
     let phones: Vec<_> = (0..ROWS).map(phone).collect();
     let started = Instant::now();
     db.store

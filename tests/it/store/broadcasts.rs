@@ -1,7 +1,7 @@
 //! Broadcasts: idempotent creation, isolation, resumable fan-out and cancellation.
 
 use chrono::{Duration, Utc};
-use floodgate::domain::{MessageBody, MessageStatus};
+use floodgate::domain::{MessageBody, MessageStatus, SenderAddress};
 use floodgate::store::{Backend, BroadcastStatus, CreateBroadcast, NewBroadcast, StoreError};
 
 use super::fixtures::{broadcast, claim, community, members, now};
@@ -97,6 +97,7 @@ async fn broadcasts_page_newest_first(db: TestDb) {
 
 async fn fan_out_of_ten_thousand_is_resumable(db: TestDb) {
     let (c, from) = community(&db.store, 1).await;
+    let from = SenderAddress::from(from);
     let recipients = members(&db.store, c, 1, 10_000).await;
     let b = broadcast(&db.store, c, "Big news").await;
     assert!(
@@ -148,6 +149,7 @@ async fn fan_out_of_ten_thousand_is_resumable(db: TestDb) {
 
 async fn cancel_stops_queued_messages_only(db: TestDb) {
     let (c, from) = community(&db.store, 1).await;
+    let from = SenderAddress::from(from);
     let recipients = members(&db.store, c, 1, 5).await;
     let b = broadcast(&db.store, c, "Soon").await;
     db.store
@@ -206,6 +208,7 @@ async fn cancel_stops_queued_messages_only(db: TestDb) {
 
 async fn sent_today_counts_only_sent_messages_since(db: TestDb) {
     let (c, from) = community(&db.store, 1).await;
+    let from = SenderAddress::from(from);
     let recipients = members(&db.store, c, 1, 4).await;
     let b = broadcast(&db.store, c, "Count me").await;
     db.store
@@ -228,6 +231,7 @@ async fn sent_today_counts_only_sent_messages_since(db: TestDb) {
 
 async fn cancel_racing_fan_out_leaves_nothing_queued(db: TestDb) {
     let (c, from) = community(&db.store, 1).await;
+    let from = SenderAddress::from(from);
     let recipients = members(&db.store, c, 1, 4_000).await;
     let b = broadcast(&db.store, c, "Race").await;
     let fan_out = {
@@ -288,6 +292,7 @@ async fn corrupt_stored_values_are_reported(db: TestDb) {
 /// count is kept, it stops counting against the daily cap, and it can no longer be cancelled.
 async fn a_broadcast_completes_when_its_last_message_is_out(db: TestDb) {
     let (c, from) = community(&db.store, 1).await;
+    let from = SenderAddress::from(from);
     let recipients = members(&db.store, c, 1, 5).await;
     let b = broadcast(&db.store, c, "Finish me").await;
     let empty = broadcast(&db.store, c, "Nobody to send to").await;
@@ -370,6 +375,7 @@ async fn a_broadcast_completes_when_its_last_message_is_out(db: TestDb) {
 /// Cancelling a broadcast whose every message is already out completes it instead.
 async fn cancel_after_the_last_send_completes(db: TestDb) {
     let (c, from) = community(&db.store, 1).await;
+    let from = SenderAddress::from(from);
     let recipients = members(&db.store, c, 1, 2).await;
     let b = broadcast(&db.store, c, "All out").await;
     db.store

@@ -1,6 +1,6 @@
 //! Inbound texts: dedupe on the carrier's id, and the keyword transaction.
 
-use floodgate::domain::{MemberStatus, MessageStatus, PhoneNumber};
+use floodgate::domain::{MemberStatus, MessageStatus, PhoneNumber, SenderAddress};
 use floodgate::store::{
     InboundAction, InboundApplied, InsertInbound, JoinedVia, MembershipChange, NewInbound,
     NewTransactional, Priority, SendCheck,
@@ -94,7 +94,11 @@ async fn keyword_transaction_joins_replies_and_dedupes(db: TestDb) {
     );
     let m = db.store.message(reply).await.unwrap().unwrap();
     assert_eq!(
-        (&m.to, m.from.as_ref(), m.body.as_str()),
+        (
+            &m.to,
+            m.from.as_ref().and_then(SenderAddress::phone_number),
+            m.body.as_str()
+        ),
         (&member, Some(&number), "Welcome!")
     );
     assert_eq!(

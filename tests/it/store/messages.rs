@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use floodgate::domain::MessageStatus::{self, Delivered, Failed, Sending, Sent, Undelivered};
+use floodgate::domain::SenderAddress;
 use floodgate::store::{AdvanceOutcome, NewTransactional, Priority, SendRecord, Store};
 
 use super::fixtures::{claim, community, now, phone};
@@ -70,8 +71,13 @@ async fn transactional_message_round_trip(db: TestDb) {
     let id = db.store.insert_transactional_message(&new).await.unwrap();
     let m = db.store.message(id).await.unwrap().expect("stored");
     assert_eq!(
-        (m.to, m.from, m.body.as_str(), m.priority),
-        (to, Some(from), "Welcome!", Priority::Transactional)
+        (
+            &m.to,
+            m.from.as_ref().and_then(SenderAddress::phone_number),
+            m.body.as_str(),
+            m.priority
+        ),
+        (&to, Some(&from), "Welcome!", Priority::Transactional)
     );
     assert_eq!(
         (m.status, m.attempts, m.created_at, m.broadcast_id),

@@ -1,8 +1,9 @@
 //! Migrations, communities, sender numbers, API keys and the outbox.
 
-use floodgate::store::{SenderKind, Store};
+use floodgate::domain::{SenderAddress, SenderKind as Kind};
+use floodgate::store::{BroadcastStatus, NewCommunity, NewSender, SenderKind, Store};
 
-use super::fixtures::{community, sender};
+use super::fixtures::{broadcast, community, members, sender};
 use crate::support::TestDb;
 
 async fn migrations_are_idempotent(db: TestDb) {
@@ -131,9 +132,98 @@ async fn outbox_push_peek_delete(db: TestDb) {
     assert_eq!(db.store.outbox_peek(10).await.unwrap()[0].id, c);
 }
 
+async fn a_short_code_is_stored_found_and_sent_from_as_its_digits(db: TestDb) {
+    let community = db
+        .store
+        .create_community(&NewCommunity::new("short"))
+        .await
+        .unwrap();
+    let code = SenderAddress::parse("45678", Kind::ShortCode).unwrap();
+    db.store
+        .add_sender_number(community.id, "twilio", code.clone(), Kind::ShortCode, None)
+        .await
+        .unwrap();
+    let (found, by) = db
+        .store
+        .community_by_address(&code)
+        .await
+        .unwrap()
+        .expect("the short code's community");
+    assert_eq!(
+        (found.id, by.number.as_str(), by.kind),
+        (community.id, "45678", SenderKind::ShortCode)
+    );
+    assert_eq!(
+        db.store.sender_numbers(community.id).await.unwrap()[0].number,
+        code
+    );
+
+    // A broadcast from it: the rows carry the digits and read back whole.
+    let recipients = members(&db.store, community.id, 1, 2).await;
+    let b = broadcast(&db.store, community.id, "From a short code").await;
+    db.store
+        .set_broadcast_status(b.id, BroadcastStatus::FanningOut, chrono::Utc::now())
+        .await
+        .unwrap();
+    db.store
+        .insert_broadcast_messages(b.id, community.id, "twilio", Some(&code), &recipients)
+        .await
+        .unwrap();
+    let ids = db.store.broadcast_message_ids(b.id, 0, 10).await.unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    let claimed = db
+        .store
+        .claim_for_delivery(&ids, now, now + 60_000)
+        .await
+        .unwrap()
+        .claimed;
+    assert_eq!(claimed.len(), 2);
+    assert!(claimed.iter().all(|m| m.from.as_ref() == Some(&code)));
+    let message = db.store.message(ids[0]).await.unwrap().expect("stored");
+    assert_eq!(message.from, Some(code));
+}
+
+async fn a_community_and_its_number_are_created_together_or_not_at_all(db: TestDb) {
+    let (first, taken) = community(&db.store, 1).await;
+    let sender = |number: SenderAddress| NewSender {
+        carrier: "twilio".into(),
+        number,
+        kind: SenderKind::LongCode,
+        rate_per_second: Some(2.0),
+    };
+    let refused = db
+        .store
+        .create_community_with_sender(&NewCommunity::new("second"), &sender(taken.into()))
+        .await;
+    assert!(refused.is_err(), "the number belongs to community {first}");
+    let (third, number) = db
+        .store
+        .create_community_with_sender(&NewCommunity::new("third"), &sender(sender_of(3)))
+        .await
+        .unwrap();
+    assert_eq!(
+        (number.community_id, number.rate_per_second),
+        (third.id, Some(2.0))
+    );
+    for id in first + 1..third.id {
+        let left = db.store.community(id).await.unwrap();
+        assert!(
+            left.is_none_or(|c| c.name != "second"),
+            "a community without its number was left behind"
+        );
+    }
+}
+
+/// `sender(n)` as a sender address.
+fn sender_of(n: u32) -> SenderAddress {
+    sender(n).into()
+}
+
 on_both_backends!(
     migrations_are_idempotent,
+    a_community_and_its_number_are_created_together_or_not_at_all,
     community_is_found_by_its_number,
+    a_short_code_is_stored_found_and_sent_from_as_its_digits,
     api_key_lookup_and_revoke,
     outbox_push_peek_delete,
 );

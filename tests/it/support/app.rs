@@ -1,7 +1,7 @@
 //! A running Floodgate on a loopback port with its own database.
 
 use floodgate::app::Application;
-use floodgate::config::{ConfigFlags, Settings, load_profiles, load_with};
+use floodgate::config::{ConfigFlags, Env, Settings, load_profiles, load_with};
 
 use super::{Backend, fresh_postgres_url, fresh_sqlite_url};
 
@@ -48,7 +48,8 @@ pub async fn spawn_app_opts(
     dir: Option<tempfile::TempDir>,
     run_pipeline: bool,
 ) -> TestApp {
-    let carriers = load_profiles(std::path::Path::new("carriers"), &|_| None).expect("profiles");
+    let carriers =
+        load_profiles(std::path::Path::new("carriers"), &Env::default()).expect("profiles");
     let app = Application::build_with(settings, carriers, run_pipeline)
         .await
         .expect("app builds");

@@ -4,19 +4,15 @@
 use std::path::Path;
 
 use floodgate::app::Application;
-use floodgate::config::{CarrierProfile, load_profiles};
+use floodgate::config::{CarrierProfile, Env, load_profiles};
 
 use super::app::serve;
 use super::{Backend, TestApp, fresh_postgres_url, fresh_sqlite_url, test_settings};
 
 /// The profiles in `carriers/`, with `env` as the only environment they see.
 pub fn carrier_profiles(env: &[(&str, &str)]) -> Vec<CarrierProfile> {
-    let lookup = |key: &str| {
-        env.iter()
-            .find(|(name, _)| *name == key)
-            .map(|(_, value)| (*value).to_owned())
-    };
-    load_profiles(Path::new("carriers"), &lookup).expect("carrier profiles load")
+    load_profiles(Path::new("carriers"), &Env::from_pairs(env.iter().copied()))
+        .expect("carrier profiles load")
 }
 
 /// Starts a server on `backend` with a fresh database and the `carriers/` profiles read

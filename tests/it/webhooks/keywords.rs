@@ -1,7 +1,7 @@
 //! Keyword families (§7), the number texted choosing the community, unknown numbers and
 //! carrier retries, each checked in the store once the pipeline has processed the text.
 
-use floodgate::domain::{MemberStatus, MessageStatus};
+use floodgate::domain::{MemberStatus, MessageStatus, SenderAddress};
 use floodgate::store::{Inbound, JoinedVia, Priority};
 
 use super::helpers::{
@@ -42,7 +42,7 @@ async fn assert_reply(edge: &Edge, inbound: &Inbound, body: &str) {
     assert_eq!(reply.body, body, "reply to {:?}", inbound.body);
     assert_eq!(reply.to, inbound.from);
     assert_eq!(
-        reply.from.as_ref(),
+        reply.from.as_ref().and_then(SenderAddress::phone_number),
         Some(&inbound.to),
         "sent from the number texted"
     );
