@@ -175,8 +175,6 @@ fg_wait_gone() {
 }
 
 # The environment of our node; every rabbitmq-server/rabbitmqctl call goes through it.
-# The +sbwt flags stop the Erlang schedulers from busy-waiting when idle: on a 2-core machine
-# that spinning took 10-15% of a core away from the tests and the engine under load.
 fg_rabbit_env() {
     env HOME="$FG_RABBIT_HOME" \
         ERL_EPMD_PORT="$FG_EPMD_PORT" ERL_EPMD_ADDRESS=127.0.0.1 \
@@ -191,7 +189,6 @@ fg_rabbit_env() {
         RABBITMQ_ADVANCED_CONFIG_FILE="$FG_RABBIT_DIR/advanced.config" \
         RABBITMQ_CONF_ENV_FILE="$FG_RABBIT_DIR/rabbitmq-env.conf" \
         RABBITMQ_PID_FILE="$FG_RABBIT_DIR/pid" \
-        RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="+sbwt none +sbwtdcpu none +sbwtdio none" \
         "$@"
 }
 
