@@ -17,7 +17,7 @@ use super::extract::{ApiJson, ApiQuery, page_limit, path_id};
 use super::{ApiState, Caller, cap};
 use crate::bus::QueueName;
 use crate::domain::{MemberStatus, MessageBody};
-use crate::events::v1;
+use crate::events::{Event, seal, timestamp, v1};
 use crate::http::Problem;
 use crate::store::{Broadcast, BroadcastStatus, CreateBroadcast, NewBroadcast};
 
@@ -85,6 +85,7 @@ pub async fn create(
     match store.create_broadcast(&new).await? {
         CreateBroadcast::Created(b) => {
             queue_fanout(&api, b.id).await?;
+            announce(&api, &b).await;
             Ok((StatusCode::ACCEPTED, Json(BroadcastJson::from(&b))))
         }
         CreateBroadcast::Existing(b) => replay(&api, b, &hash).await,
@@ -112,6 +113,33 @@ async fn replay(
         queue_fanout(api, b.id).await?;
     }
     Ok((StatusCode::OK, Json(BroadcastJson::from(&b))))
+}
+
+/// Publishes `BroadcastRequested`; best effort, as the store holds the broadcast already.
+async fn announce(api: &ApiState, b: &Broadcast) {
+    let now = Utc::now();
+    let event = v1::BroadcastRequested {
+        broadcast_id: b.id,
+        community_id: b.community_id,
+        send_at: DateTime::from_timestamp_millis(b.send_at_ms).map(timestamp),
+    };
+    let correlation = format!("broadcast-{}", b.id);
+    let bytes = seal(
+        &event,
+        correlation.clone(),
+        "floodgate/api",
+        &correlation,
+        now,
+    );
+    if let Err(e) = api
+        .app
+        .ingest
+        .bus()
+        .publish_event(v1::BroadcastRequested::TYPE, Bytes::from(bytes))
+        .await
+    {
+        tracing::warn!(broadcast_id = b.id, error = %e, "broadcast event not published");
+    }
 }
 
 /// Makes the fan-out command durable on the bus (or its outbox).

@@ -94,6 +94,18 @@ impl Bus {
         }
     }
 
+    /// Publishes many events at once (pipelined on RabbitMQ); the first failure is returned,
+    /// after every publish was tried.
+    pub async fn publish_events(&self, events: Vec<(&'static str, Bytes)>) -> Result<(), BusError> {
+        let results = futures::future::join_all(
+            events
+                .into_iter()
+                .map(|(key, payload)| async move { self.publish_event(key, payload).await }),
+        )
+        .await;
+        results.into_iter().collect()
+    }
+
     /// Whether the bus can take work now (for `/readyz`).
     pub fn is_ready(&self) -> bool {
         match self {

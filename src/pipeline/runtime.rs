@@ -8,7 +8,9 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::lanes::{LaneHolder, StartLanes, instance_name};
-use super::stages::{DeliverMetrics, DeliverStage, FanOutStage, InboundStage, ReceiptsStage};
+use super::stages::{
+    DeliverMetrics, DeliverStage, FanOutStage, InboundStage, ReceiptsStage, send_events,
+};
 use super::{BatchConfig, Batcher, StageConfig, Throttle, spawn_forwarder, spawn_stage};
 use crate::bus::{Bus, ConsumeOptions, Lane, QueueName};
 use crate::carriers::CarrierClient;
@@ -100,6 +102,7 @@ impl Pipeline {
                 }
             };
             let records_store = store.clone();
+            let (events_bus, events_carrier) = (bus.clone(), profile.name.clone());
             let batch = BatchConfig {
                 size: config.record_batch_size,
                 timeout: Duration::from_millis(config.record_batch_timeout_ms),
@@ -107,12 +110,18 @@ impl Pipeline {
             };
             let (records, task) = Batcher::spawn(batch, move |(), items, _trigger| {
                 let store = records_store.clone();
+                let (bus, carrier) = (events_bus.clone(), events_carrier.clone());
                 async move {
                     let n = items.len();
                     store
                         .record_send_results(&items)
                         .await
                         .map_err(|e| e.to_string())?;
+                    // Best effort, like every event: the store already holds the truth.
+                    let events = send_events(&carrier, &items);
+                    if let Err(e) = bus.publish_events(events).await {
+                        tracing::warn!(carrier, error = %e, "send events not published");
+                    }
                     Ok(vec![(); n])
                 }
             });

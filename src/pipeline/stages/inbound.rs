@@ -106,6 +106,42 @@ impl InboundStage {
             .map_err(retry)
     }
 
+    /// `MessageQueued` for a keyword reply now waiting for its turn; best effort.
+    async fn announce_reply(
+        &self,
+        cmd: &v1::ProcessInbound,
+        community_id: i64,
+        message_id: i64,
+        body: Option<&str>,
+    ) {
+        let segments = body
+            .and_then(|b| crate::domain::MessageBody::parse(b).ok())
+            .map_or(1, |b| b.segments());
+        let event = v1::MessageQueued {
+            message_id,
+            broadcast_id: 0,
+            community_id,
+            carrier: cmd.carrier.clone(),
+            to: cmd.from.clone(),
+            segments,
+        };
+        let id = format!("queued-{message_id}");
+        let bytes = seal(
+            &event,
+            id,
+            "floodgate/inbound",
+            &message_id.to_string(),
+            Utc::now(),
+        );
+        if let Err(e) = self
+            .bus
+            .publish_event(v1::MessageQueued::TYPE, Bytes::from(bytes))
+            .await
+        {
+            tracing::warn!(error = %e, message_id, "reply event not published");
+        }
+    }
+
     /// The keyword transaction, its events and the reply's queueing.
     async fn apply(
         &self,
@@ -138,6 +174,8 @@ impl InboundStage {
                     if let Err(outcome) = self.queue_reply(&cmd.carrier, id).await {
                         return outcome;
                     }
+                    self.announce_reply(cmd, community_id, id, action.reply)
+                        .await;
                 }
                 Outcome::Done
             }

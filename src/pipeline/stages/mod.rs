@@ -3,6 +3,7 @@
 //! `inbound_parts` is the inbound stage's joining of long texts delivered per part.
 
 mod deliver;
+mod deliver_events;
 mod deliver_metrics;
 mod fanout;
 mod inbound;
@@ -10,6 +11,7 @@ mod inbound_parts;
 mod receipts;
 
 pub use deliver::DeliverStage;
+pub use deliver_events::send_events;
 pub use deliver_metrics::DeliverMetrics;
 pub use fanout::FanOutStage;
 pub use inbound::InboundStage;

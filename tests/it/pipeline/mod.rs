@@ -3,6 +3,7 @@
 
 mod back_pressure;
 mod completion;
+mod events;
 mod poison;
 mod receipts;
 mod schedule;
