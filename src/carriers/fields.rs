@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::carriers::webhook::WebhookError;
-use crate::domain::PhoneNumber;
+use crate::domain::{PhoneNumber, SenderAddress};
 
 /// How far a signed timestamp may be from our clock (Telnyx and Vonage), either way.
 pub(crate) const MAX_CLOCK_SKEW_SECS: u64 = 300;
@@ -29,6 +29,11 @@ pub(crate) fn first<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a
 /// An E.164 number, or a malformed error naming the field.
 pub(crate) fn phone(value: &str, field: &str) -> Result<PhoneNumber, WebhookError> {
     PhoneNumber::parse(value).map_err(|e| WebhookError::Malformed(format!("`{field}`: {e}")))
+}
+
+/// One of our addresses: an E.164 number or a 5–6 digit short code (members text both).
+pub(crate) fn address(value: &str, field: &str) -> Result<SenderAddress, WebhookError> {
+    SenderAddress::parse_any(value).map_err(|e| WebhookError::Malformed(format!("`{field}`: {e}")))
 }
 
 /// The channel of a `channel:address` sender or recipient (`whatsapp:+1…`, `messenger:…`):

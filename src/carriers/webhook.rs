@@ -2,7 +2,7 @@
 
 use axum::http::{HeaderMap, Method};
 
-use crate::domain::{MessageStatus, PhoneNumber};
+use crate::domain::{MessageStatus, PhoneNumber, SenderAddress};
 
 /// The carriers we take webhooks from; the lower-case name is the `{carrier}` URL segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -101,7 +101,8 @@ pub enum WebhookEvent {
 pub struct InboundSms {
     pub provider_message_id: String,
     pub from: PhoneNumber,
-    pub to: PhoneNumber,
+    /// The number or short code the member texted.
+    pub to: SenderAddress,
     pub body: String,
     /// Set when the carrier delivers a long message per part (Vonage): the edge queues each
     /// part on its own and the inbound stage joins them (`store::inbound_parts`).

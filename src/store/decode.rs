@@ -9,14 +9,6 @@ pub(crate) fn phone(column: &str, text: &str) -> Result<PhoneNumber, StoreError>
     PhoneNumber::from_stored(text).map_err(|e| corrupt(column, text, e))
 }
 
-/// An optional stored phone number.
-pub(crate) fn opt_phone(
-    column: &str,
-    text: Option<&str>,
-) -> Result<Option<PhoneNumber>, StoreError> {
-    text.map(|t| phone(column, t)).transpose()
-}
-
 /// A stored sender address (an E.164 number or a short code's digits).
 pub(crate) fn sender_address(column: &str, text: &str) -> Result<SenderAddress, StoreError> {
     SenderAddress::from_stored(text).map_err(|e| corrupt(column, text, e))

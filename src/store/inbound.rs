@@ -2,9 +2,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::decode::phone;
+use super::decode::{phone, sender_address};
 use super::{Store, StoreError};
-use crate::domain::PhoneNumber;
+use crate::domain::{PhoneNumber, SenderAddress};
 
 /// A text a member sent, as the webhook parsed it.
 #[derive(Debug, Clone, Copy)]
@@ -13,7 +13,7 @@ pub struct NewInbound<'a> {
     pub carrier: &'a str,
     pub provider_message_id: &'a str,
     pub from: &'a PhoneNumber,
-    pub to: &'a PhoneNumber,
+    pub to: &'a SenderAddress,
     pub body: &'a str,
     /// The keyword the text matched (`JOIN`, `STOP`, ...), if any.
     pub keyword: Option<&'a str>,
@@ -28,7 +28,7 @@ pub struct Inbound {
     pub carrier: String,
     pub provider_message_id: String,
     pub from: PhoneNumber,
-    pub to: PhoneNumber,
+    pub to: SenderAddress,
     pub body: String,
     pub keyword: Option<String>,
     pub received_at: DateTime<Utc>,
@@ -59,7 +59,7 @@ impl TryFrom<InboundRow> for Inbound {
     fn try_from(r: InboundRow) -> Result<Self, StoreError> {
         Ok(Self {
             from: phone("inbound_messages.from_number", &r.from_number)?,
-            to: phone("inbound_messages.to_number", &r.to_number)?,
+            to: sender_address("inbound_messages.to_number", &r.to_number)?,
             id: r.id,
             community_id: r.community_id,
             carrier: r.carrier,

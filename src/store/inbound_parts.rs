@@ -7,16 +7,16 @@
 //! starts the set again. Complete sets are kept for [`Store::purge_inbound_part_sets`] so a
 //! late retry is recognised; incomplete ones are flushed by the part sweep.
 
-use super::decode::phone;
+use super::decode::{phone, sender_address};
 use super::{Store, StoreError};
-use crate::domain::PhoneNumber;
+use crate::domain::{PhoneNumber, SenderAddress};
 
 /// One part as the webhook delivered it.
 #[derive(Debug, Clone, Copy)]
 pub struct NewInboundPart<'a> {
     pub carrier: &'a str,
     pub from: &'a PhoneNumber,
-    pub to: &'a PhoneNumber,
+    pub to: &'a SenderAddress,
     /// The carrier's concat reference, shared by the parts of one message.
     pub reference: &'a str,
     pub total: u16,
@@ -35,7 +35,7 @@ pub struct JoinedText {
     /// The lowest part's id (part 1's when complete): the same whichever part completed the set,
     /// so processing the text twice is caught as a duplicate.
     pub provider_message_id: String,
-    pub to: PhoneNumber,
+    pub to: SenderAddress,
     pub body: String,
     /// The earliest part's arrival, ms since the epoch.
     pub received_at_ms: i64,
@@ -57,7 +57,7 @@ pub enum PartsState {
 pub struct StalePartSet {
     pub carrier: String,
     pub from: PhoneNumber,
-    pub to: PhoneNumber,
+    pub to: SenderAddress,
     pub reference: String,
     pub total: u16,
 }
@@ -88,7 +88,7 @@ fn belongs(new: &NewInboundPart<'_>, total: i32, parts: &[PartRow]) -> bool {
     }
 }
 
-fn joined(parts: &[PartRow], to: &PhoneNumber, total: i32) -> Option<JoinedText> {
+fn joined(parts: &[PartRow], to: &SenderAddress, total: i32) -> Option<JoinedText> {
     let first = parts.first()?;
     Some(JoinedText {
         provider_message_id: first.1.clone(),
@@ -167,7 +167,7 @@ impl Store {
         let Some((total, to)) = set else {
             return Ok(None);
         };
-        let to = phone("inbound_part_sets.to_number", &to)?;
+        let to = sender_address("inbound_part_sets.to_number", &to)?;
         Ok(joined(&parts, &to, total))
     }
 
@@ -208,7 +208,7 @@ impl Store {
                 Ok(StalePartSet {
                     carrier,
                     from: phone("inbound_part_sets.from_number", &from)?,
-                    to: phone("inbound_part_sets.to_number", &to)?,
+                    to: sender_address("inbound_part_sets.to_number", &to)?,
                     reference,
                     total: u16::try_from(total).unwrap_or(u16::MAX),
                 })

@@ -2,9 +2,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::decode::{member_status, name, opt_phone, phone};
+use super::decode::{member_status, name, opt_sender_address, phone};
 use super::{Store, StoreError};
-use crate::domain::{MemberStatus, PhoneNumber};
+use crate::domain::{MemberStatus, PhoneNumber, SenderAddress};
 
 /// How a member's row came to exist; kept for consent records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -44,7 +44,7 @@ pub struct Member {
     pub unsubscribed_at: Option<DateTime<Utc>>,
     pub joined_via: JoinedVia,
     /// The sender number the member texted to join, for consent records.
-    pub via_number: Option<PhoneNumber>,
+    pub via_number: Option<SenderAddress>,
     pub via_inbound_id: Option<i64>,
 }
 
@@ -79,7 +79,7 @@ impl TryFrom<MemberRow> for Member {
             subscribed_at: r.subscribed_at,
             unsubscribed_at: r.unsubscribed_at,
             joined_via: name("members.joined_via", &r.joined_via, JoinedVia::parse)?,
-            via_number: opt_phone("members.via_number", r.via_number.as_deref())?,
+            via_number: opt_sender_address("members.via_number", r.via_number.as_deref())?,
             via_inbound_id: r.via_inbound_id,
         })
     }
@@ -114,7 +114,7 @@ impl Store {
         community_id: i64,
         phone: &PhoneNumber,
         via: JoinedVia,
-        via_number: Option<&PhoneNumber>,
+        via_number: Option<&SenderAddress>,
         via_inbound_id: Option<i64>,
         at: DateTime<Utc>,
     ) -> Result<Member, StoreError> {
@@ -124,7 +124,7 @@ impl Store {
             .bind(phone.as_str())
             .bind(at)
             .bind(via.as_str())
-            .bind(via_number.map(PhoneNumber::as_str))
+            .bind(via_number.map(SenderAddress::as_str))
             .bind(via_inbound_id)
             .fetch_optional(pool)
             .await)?;

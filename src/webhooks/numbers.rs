@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::domain::PhoneNumber;
+use crate::domain::SenderAddress;
 use crate::store::{Store, StoreError};
 
 /// How long a lookup (hit or miss) is trusted; a new number starts working within this.
@@ -29,8 +29,8 @@ impl NumberDirectory {
         }
     }
 
-    /// The community that owns `number`, if any.
-    pub async fn community_of(&self, number: &PhoneNumber) -> Result<Option<i64>, StoreError> {
+    /// The community that owns `number` (a phone number or short code), if any.
+    pub async fn community_of(&self, number: &SenderAddress) -> Result<Option<i64>, StoreError> {
         if let Some((community, at)) = self
             .cache
             .lock()
@@ -43,7 +43,7 @@ impl NumberDirectory {
         }
         let community = self
             .store
-            .community_by_number(number)
+            .community_by_address(number)
             .await?
             .map(|(c, _)| c.id);
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());

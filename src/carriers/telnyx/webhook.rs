@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::carriers::fields::{phone, required};
+use crate::carriers::fields::{address, phone, required};
 use crate::carriers::webhook::{
     InboundSms, StatusReport, WebhookError, WebhookEvent, WebhookRequest, WebhookRoute,
 };
@@ -108,7 +108,7 @@ fn inbound(payload: Payload) -> Result<WebhookEvent, WebhookError> {
             required(from.as_deref(), "from.phone_number")?,
             "from.phone_number",
         )?,
-        to: phone(required(to, "to[0].phone_number")?, "to[0].phone_number")?,
+        to: address(required(to, "to[0].phone_number")?, "to[0].phone_number")?,
         // An MMS with only media has no `text`.
         body: payload.text.unwrap_or_default(),
         // Telnyx reassembles long messages before the webhook.

@@ -31,7 +31,7 @@ fn vector_body_is_an_inbound_stop() {
     let expected = InboundSms {
         provider_message_id: "84cca175-9755-4859-b67f-4730d7f58aa3".into(),
         from: PhoneNumber::parse("+13125550001").expect("number"),
-        to: PhoneNumber::parse("+17735550002").expect("number"),
+        to: PhoneNumber::parse("+17735550002").expect("number").into(),
         body: "STOP".into(),
         parts: None,
         segments: None,

@@ -2,7 +2,7 @@
 
 use axum::http::Method;
 
-use crate::carriers::fields::{channel, first, form_pairs, phone, required};
+use crate::carriers::fields::{address, channel, first, form_pairs, phone, required};
 use crate::carriers::webhook::{
     InboundSms, StatusReport, WebhookError, WebhookEvent, WebhookRequest, WebhookRoute,
 };
@@ -47,7 +47,7 @@ fn inbound(pairs: &[(String, String)]) -> Result<WebhookEvent, WebhookError> {
     Ok(WebhookEvent::Inbound(InboundSms {
         provider_message_id: message_sid(pairs)?,
         from: phone(required(first(pairs, "From"), "From")?, "From")?,
-        to: phone(required(first(pairs, "To"), "To")?, "To")?,
+        to: address(required(first(pairs, "To"), "To")?, "To")?,
         // A media-only MMS has an empty (or, defensively, absent) `Body`.
         body: first(pairs, "Body").unwrap_or_default().to_owned(),
         // Twilio hands over the message already reassembled.

@@ -31,7 +31,7 @@ fn inbound_sms() {
     let expected = InboundSms {
         provider_message_id: "SM1".into(),
         from: number("+13125550001"),
-        to: number("+17735550002"),
+        to: number("+17735550002").into(),
         body: "Join us!".into(),
         parts: None,
         segments: Some(1),
@@ -182,4 +182,14 @@ fn status_mapping() {
         assert_eq!(map_status(raw), Some(status), "{raw}");
     }
     assert_eq!(map_status("received"), None);
+}
+
+#[test]
+fn inbound_to_a_short_code_keeps_its_digits() {
+    let body = "MessageSid=SM9&From=%2B13125550001&To=12345&Body=STOP";
+    let Ok(WebhookEvent::Inbound(sms)) = post(WebhookRoute::Inbound, body) else {
+        panic!("expected an inbound text");
+    };
+    assert_eq!(sms.to.as_str(), "12345");
+    assert!(sms.to.phone_number().is_none());
 }

@@ -3,11 +3,11 @@
 use axum::http::{Method, header};
 use serde_json::{Map, Value};
 
-use crate::carriers::fields::{first, form_pairs, phone, required};
+use crate::carriers::fields::{address, first, form_pairs, phone, required};
 use crate::carriers::webhook::{
     ConcatPart, InboundSms, StatusReport, WebhookError, WebhookEvent, WebhookRequest, WebhookRoute,
 };
-use crate::domain::MessageStatus;
+use crate::domain::{MessageStatus, SenderAddress};
 
 /// The fields as Vonage signed them; `None` when a JSON body is not an object.
 ///
@@ -67,6 +67,15 @@ fn vonage_phone(
     phone(&e164, field)
 }
 
+/// Our number as Vonage writes it: digits without `+`, or a short code's 5–6 digits.
+fn vonage_address(pairs: &[(String, String)], field: &str) -> Result<SenderAddress, WebhookError> {
+    let digits = required(first(pairs, field), field)?;
+    match address(digits, field) {
+        Ok(short_code) if short_code.phone_number().is_none() => Ok(short_code),
+        _ => Ok(vonage_phone(pairs, field)?.into()),
+    }
+}
+
 fn inbound(pairs: &[(String, String)]) -> Result<WebhookEvent, WebhookError> {
     let provider_message_id = required(first(pairs, "messageId"), "messageId")?.to_owned();
     if first(pairs, "type") == Some("binary") {
@@ -77,7 +86,7 @@ fn inbound(pairs: &[(String, String)]) -> Result<WebhookEvent, WebhookError> {
     Ok(WebhookEvent::Inbound(InboundSms {
         provider_message_id,
         from: vonage_phone(pairs, "msisdn")?,
-        to: vonage_phone(pairs, "to")?,
+        to: vonage_address(pairs, "to")?,
         body: first(pairs, "text").unwrap_or_default().to_owned(),
         parts: concat_part(pairs)?,
         segments: None,

@@ -46,7 +46,7 @@ fn inbound_by_get_gets_a_plus() {
     let expected = InboundSms {
         provider_message_id: "0A0000000123ABCD1".into(),
         from: number("+447700900001"),
-        to: number("+447700900000"),
+        to: number("+447700900000").into(),
         body: "Join".into(),
         parts: None,
         segments: None,
@@ -161,4 +161,14 @@ fn status_mapping() {
         assert_eq!(map_status(raw), Some(status), "{raw}");
     }
     assert_eq!(map_status("unknown"), None);
+}
+
+#[test]
+fn inbound_to_a_short_code_gets_no_plus() {
+    let query = "msisdn=14155550101&to=24680&messageId=0A9&text=STOP&type=text";
+    let Ok(WebhookEvent::Inbound(sms)) = get(WebhookRoute::Inbound, query) else {
+        panic!("expected an inbound text");
+    };
+    assert_eq!(sms.to.as_str(), "24680");
+    assert_eq!(sms.from, number("+14155550101"));
 }

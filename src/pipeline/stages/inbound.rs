@@ -7,7 +7,7 @@ use prost::Message as _;
 use super::inbound_parts::{Resolved, Text, resolve};
 use super::{decode, retry};
 use crate::bus::{Bus, Delivery, Lane, Outcome, QueueName};
-use crate::domain::{Keyword, MessageStatus, PhoneNumber};
+use crate::domain::{Keyword, MessageStatus, PhoneNumber, SenderAddress};
 use crate::events::{Event, seal, timestamp, v1};
 use crate::pipeline::Processor;
 use crate::store::{InboundAction, InboundApplied, Member, MembershipChange, NewInbound, Store};
@@ -210,13 +210,15 @@ impl Processor for InboundStage {
             Ok(cmd) => cmd,
             Err(outcome) => return outcome,
         };
-        let (Ok(from), Ok(to)) = (PhoneNumber::parse(&cmd.from), PhoneNumber::parse(&cmd.to))
-        else {
+        let (Ok(from), Ok(to)) = (
+            PhoneNumber::parse(&cmd.from),
+            SenderAddress::parse_any(&cmd.to),
+        ) else {
             return Outcome::Reject {
                 reason: format!("unparseable numbers {} -> {}", cmd.from, cmd.to),
             };
         };
-        let community = match self.store.community_by_number(&to).await {
+        let community = match self.store.community_by_address(&to).await {
             Ok(Some((community, _sender))) => community,
             Ok(None) => {
                 metrics::counter!(WEBHOOKS_TOTAL, "carrier" => cmd.carrier.clone(), "kind" => "inbound", "outcome" => "unknown_number").increment(1);

@@ -5,7 +5,7 @@
 //! text, which the keyword transaction then catches as a duplicate, so a crash between storing
 //! a part and applying the text loses nothing.
 
-use crate::domain::PhoneNumber;
+use crate::domain::{PhoneNumber, SenderAddress};
 use crate::events::v1;
 use crate::store::{JoinedText, NewInboundPart, PartsState, Store, StoreError};
 use crate::telemetry::metrics::INBOUND_PARTS_TOTAL;
@@ -52,7 +52,7 @@ pub(super) async fn resolve(
     store: &Store,
     cmd: &v1::ProcessInbound,
     from: &PhoneNumber,
-    to: &PhoneNumber,
+    to: &SenderAddress,
     sent_at_ms: i64,
 ) -> Result<Resolved, StoreError> {
     // Part numbers the edge would have refused cannot be joined: such a body stands alone.

@@ -1,7 +1,7 @@
 //! Every route is scoped to the key's community: another community's rows are 404 or absent.
 
 use chrono::Utc;
-use floodgate::domain::PhoneNumber;
+use floodgate::domain::{PhoneNumber, SenderAddress};
 use floodgate::store::NewInbound;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -17,7 +17,7 @@ async fn another_communitys_rows_are_invisible(backend: Backend) {
     app.members(&bob, 100..102).await;
     let store = &app.state.store;
     let from = PhoneNumber::parse("+14155550000").expect("phone");
-    let to = PhoneNumber::parse("+14155550100").expect("phone");
+    let to = SenderAddress::from(PhoneNumber::parse("+14155550100").expect("phone"));
     store
         .insert_inbound(&NewInbound {
             community_id: alice.community_id,

@@ -13,7 +13,7 @@ fn text<'a>(
     community_id: i64,
     id: &'a str,
     from: &'a PhoneNumber,
-    to: &'a PhoneNumber,
+    to: &'a SenderAddress,
     body: &'a str,
 ) -> NewInbound<'a> {
     NewInbound {
@@ -30,10 +30,11 @@ fn text<'a>(
 
 async fn inbound_is_deduplicated(db: TestDb) {
     let (c, number) = community(&db.store, 1).await;
+    let to = SenderAddress::from(&number);
     let member = phone(1);
     let first = db
         .store
-        .insert_inbound(&text(c, "SM1", &member, &number, "JOIN"))
+        .insert_inbound(&text(c, "SM1", &member, &to, "JOIN"))
         .await
         .unwrap();
     let InsertInbound::Inserted(id) = first else {
@@ -41,11 +42,11 @@ async fn inbound_is_deduplicated(db: TestDb) {
     };
     let retry = db
         .store
-        .insert_inbound(&text(c, "SM1", &member, &number, "JOIN"))
+        .insert_inbound(&text(c, "SM1", &member, &to, "JOIN"))
         .await
         .unwrap();
     assert_eq!(retry, InsertInbound::Duplicate(id));
-    let mut other_carrier = text(c, "SM1", &member, &number, "JOIN");
+    let mut other_carrier = text(c, "SM1", &member, &to, "JOIN");
     other_carrier.carrier = "telnyx";
     assert!(matches!(
         db.store.insert_inbound(&other_carrier).await.unwrap(),
@@ -69,9 +70,10 @@ async fn inbound_is_deduplicated(db: TestDb) {
 
 async fn keyword_transaction_joins_replies_and_dedupes(db: TestDb) {
     let (c, number) = community(&db.store, 1).await;
+    let to = SenderAddress::from(&number);
     let member = phone(1);
     let join = InboundAction {
-        inbound: text(c, "SM1", &member, &number, "JOIN"),
+        inbound: text(c, "SM1", &member, &to, "JOIN"),
         membership: MembershipChange::Subscribe,
         reply: Some("Welcome!"),
         sent_at_ms: 0,
@@ -90,7 +92,7 @@ async fn keyword_transaction_joins_replies_and_dedupes(db: TestDb) {
     );
     assert_eq!(
         (joined.via_inbound_id, joined.via_number.as_ref()),
-        (Some(inbound_id), Some(&number))
+        (Some(inbound_id), Some(&to))
     );
     let m = db.store.message(reply).await.unwrap().unwrap();
     assert_eq!(
@@ -128,7 +130,7 @@ async fn keyword_transaction_joins_replies_and_dedupes(db: TestDb) {
     );
 
     let stop = InboundAction {
-        inbound: text(c, "SM2", &member, &number, "STOP"),
+        inbound: text(c, "SM2", &member, &to, "STOP"),
         membership: MembershipChange::Unsubscribe,
         reply: Some("Bye"),
         sent_at_ms: 0,
@@ -148,11 +150,12 @@ async fn keyword_transaction_joins_replies_and_dedupes(db: TestDb) {
 
 async fn the_last_look_sends_a_stop_confirmation_but_not_an_overtaken_welcome(db: TestDb) {
     let (c, number) = community(&db.store, 1).await;
+    let to = SenderAddress::from(&number);
     let member = phone(7);
     let keyword = |id, label, membership, reply| InboundAction {
         inbound: NewInbound {
             keyword: Some(label),
-            ..text(c, id, &member, &number, "…")
+            ..text(c, id, &member, &to, "…")
         },
         membership,
         reply: Some(reply),
@@ -216,9 +219,10 @@ async fn the_last_look_sends_a_stop_confirmation_but_not_an_overtaken_welcome(db
 
 async fn keyword_transaction_for_strangers(db: TestDb) {
     let (c, number) = community(&db.store, 1).await;
+    let to = SenderAddress::from(&number);
     let stranger = phone(9);
     let help = InboundAction {
-        inbound: text(c, "SM1", &stranger, &number, "HELP"),
+        inbound: text(c, "SM1", &stranger, &to, "HELP"),
         membership: MembershipChange::None,
         reply: Some("Reply STOP to opt out."),
         sent_at_ms: 0,
@@ -238,7 +242,7 @@ async fn keyword_transaction_for_strangers(db: TestDb) {
     );
 
     let stop = InboundAction {
-        inbound: text(c, "SM2", &stranger, &number, "STOP"),
+        inbound: text(c, "SM2", &stranger, &to, "STOP"),
         membership: MembershipChange::Unsubscribe,
         reply: None,
         sent_at_ms: 0,
@@ -260,6 +264,7 @@ async fn keyword_transaction_for_strangers(db: TestDb) {
 
 async fn keywords_applied_out_of_order_leave_the_last_one(db: TestDb) {
     let (c, number) = community(&db.store, 1).await;
+    let to = SenderAddress::from(&number);
     let member = phone(1);
     let action = |id: &'static str, body: &'static str, sent_at_ms: i64| {
         let (membership, reply) = match body {
@@ -282,7 +287,7 @@ async fn keywords_applied_out_of_order_leave_the_last_one(db: TestDb) {
         let applied = db
             .store
             .apply_inbound(&InboundAction {
-                inbound: text(c, id, &member, &number, body),
+                inbound: text(c, id, &member, &to, body),
                 membership,
                 reply,
                 sent_at_ms,

@@ -1,7 +1,7 @@
 //! Parts of long inbound texts: joined once whatever the order, retries idempotent, parts
 //! processed at once complete their set exactly once, stale sets listed, old ones purged.
 
-use floodgate::domain::PhoneNumber;
+use floodgate::domain::{PhoneNumber, SenderAddress};
 use floodgate::store::{NewInboundPart, PartsState};
 
 use super::fixtures::{phone, sender};
@@ -11,7 +11,7 @@ const HOUR_MS: i64 = 3_600_000;
 
 fn part<'a>(
     from: &'a PhoneNumber,
-    to: &'a PhoneNumber,
+    to: &'a SenderAddress,
     reference: &'a str,
     (part, total): (u16, u16),
     id: &'a str,
@@ -42,7 +42,7 @@ fn complete(state: PartsState) -> (String, String) {
 }
 
 async fn parts_join_in_order_whatever_order_they_came(db: TestDb) {
-    let (from, to) = (phone(1), sender(1));
+    let (from, to) = (phone(1), SenderAddress::from(sender(1)));
     let at = 1_000 * HOUR_MS;
     let add = |n, id, body| {
         let new = part(&from, &to, "ab", (n, 3), id, body, at + i64::from(n));
@@ -77,7 +77,7 @@ async fn parts_join_in_order_whatever_order_they_came(db: TestDb) {
 }
 
 async fn parts_processed_at_once_complete_their_set_exactly_once(db: TestDb) {
-    let (from, to) = (phone(3), sender(1));
+    let (from, to) = (phone(3), SenderAddress::from(sender(1)));
     let total = 6u16;
     let ids: Vec<String> = (1..=total).map(|n| format!("c-{n}")).collect();
     let bodies: Vec<String> = (1..=total).map(|n| format!("<{n}>")).collect();
@@ -108,7 +108,7 @@ async fn parts_processed_at_once_complete_their_set_exactly_once(db: TestDb) {
 }
 
 async fn a_reused_reference_starts_a_new_message(db: TestDb) {
-    let (from, to) = (phone(4), sender(1));
+    let (from, to) = (phone(4), SenderAddress::from(sender(1)));
     let store = &db.store;
     for (n, id, body) in [(1, "old-1", "old "), (2, "old-2", "text")] {
         store
@@ -136,7 +136,7 @@ async fn a_reused_reference_starts_a_new_message(db: TestDb) {
 }
 
 async fn stale_sets_are_listed_and_old_complete_ones_purged(db: TestDb) {
-    let (to, store) = (sender(1), &db.store);
+    let (to, store) = (SenderAddress::from(sender(1)), &db.store);
     let (lonely, whole) = (phone(5), phone(6));
     store
         .add_inbound_part(&part(&lonely, &to, "1", (1, 2), "l-1", "half ", HOUR_MS))

@@ -1,7 +1,7 @@
 //! Subscriptions, imports and keyset paging.
 
 use chrono::{Duration, Utc};
-use floodgate::domain::MemberStatus;
+use floodgate::domain::{MemberStatus, SenderAddress};
 use floodgate::store::{ImportOutcome, JoinedVia, NewTransactional};
 
 use super::fixtures::{community, now, phone};
@@ -9,6 +9,7 @@ use crate::support::TestDb;
 
 async fn subscribe_resubscribe_unsubscribe_are_idempotent(db: TestDb) {
     let (c, number) = community(&db.store, 1).await;
+    let number = SenderAddress::from(number);
     let (p, t0) = (phone(1), now());
 
     let first = db

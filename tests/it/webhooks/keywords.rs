@@ -2,7 +2,7 @@
 //! carrier retries, each checked in the store once the pipeline has processed the text.
 
 use floodgate::domain::{MemberStatus, MessageStatus, SenderAddress};
-use floodgate::store::{Inbound, JoinedVia, Priority};
+use floodgate::store::{Inbound, JoinedVia, NewCommunity, Priority, SenderKind};
 
 use super::helpers::{
     Edge, NUMBER_A, NUMBER_B, UNKNOWN_NUMBER, edge, member, telnyx_inbound, vonage_inbound,
@@ -12,6 +12,20 @@ use crate::support::Backend;
 
 /// Posts a text through `carrier` and returns it once the pipeline stored it.
 async fn text(edge: &Edge, carrier: &str, id: &str, from: &str, to: &str, body: &str) -> Inbound {
+    let community = if to == NUMBER_B { edge.b.id } else { edge.a.id };
+    text_to(edge, community, carrier, id, from, to, body).await
+}
+
+/// Posts a text to `to`, which `community` owns, and returns it once stored.
+async fn text_to(
+    edge: &Edge,
+    community: i64,
+    carrier: &str,
+    id: &str,
+    from: &str,
+    to: &str,
+    body: &str,
+) -> Inbound {
     let response = match carrier {
         "twilio" => edge.twilio_text(id, from, to, body),
         "telnyx" => edge.telnyx("inbound", telnyx_inbound(id, from, to, body)),
@@ -29,7 +43,6 @@ async fn text(edge: &Edge, carrier: &str, id: &str, from: &str, to: &str, body: 
         "{carrier} {body:?}: {}",
         response.status()
     );
-    let community = if to == NUMBER_B { edge.b.id } else { edge.a.id };
     edge.stored_text(community, id).await
 }
 
@@ -42,7 +55,7 @@ async fn assert_reply(edge: &Edge, inbound: &Inbound, body: &str) {
     assert_eq!(reply.body, body, "reply to {:?}", inbound.body);
     assert_eq!(reply.to, inbound.from);
     assert_eq!(
-        reply.from.as_ref().and_then(SenderAddress::phone_number),
+        reply.from.as_ref(),
         Some(&inbound.to),
         "sent from the number texted"
     );
@@ -323,7 +336,65 @@ async fn a_carrier_retry_is_answered_but_applied_once(backend: Backend) {
     assert_eq!(m.via_inbound_id, Some(inbound.id));
 }
 
+/// Members text short codes as they text numbers: each carrier's edge takes the 5–6 digits,
+/// the keyword applies to the community owning the code, and the reply leaves from it.
+async fn a_short_code_is_texted_like_a_number(backend: Backend) {
+    let edge = edge(backend).await;
+    let code = SenderAddress::parse("24680", SenderKind::ShortCode).unwrap();
+    let c = edge
+        .store()
+        .create_community(&NewCommunity::new("C"))
+        .await
+        .unwrap();
+    edge.store()
+        .add_sender_number(
+            c.id,
+            &edge.carrier("twilio"),
+            code.clone(),
+            SenderKind::ShortCode,
+            None,
+        )
+        .await
+        .unwrap();
+    let phone = member(7);
+    let steps = [
+        (
+            "twilio",
+            "sc-1",
+            "JOIN",
+            MemberStatus::Subscribed,
+            &c.welcome_reply,
+        ),
+        (
+            "telnyx",
+            "sc-2",
+            "HELP",
+            MemberStatus::Subscribed,
+            &c.help_reply,
+        ),
+        (
+            "vonage",
+            "sc-3",
+            "STOP",
+            MemberStatus::Unsubscribed,
+            &c.stop_reply,
+        ),
+    ];
+    for (carrier, id, word, status, reply) in steps {
+        let inbound = text_to(&edge, c.id, carrier, id, &phone, code.as_str(), word).await;
+        assert_eq!(inbound.to, code, "{carrier}");
+        let m = edge.member(c.id, &phone).await.unwrap();
+        assert_eq!(m.status, status, "{carrier} {word}");
+        assert_reply(&edge, &inbound, reply).await;
+    }
+    assert!(
+        edge.member(edge.a.id, &phone).await.is_none(),
+        "A untouched"
+    );
+}
+
 crate::both_backends!(
+    a_short_code_is_texted_like_a_number,
     join_and_opt_in_words_subscribe_and_queue_the_welcome,
     stop_words_unsubscribe_at_once_and_queue_the_confirmation,
     help_queues_the_help_reply_and_other_texts_go_to_the_leader,
