@@ -70,7 +70,8 @@ pub const OUTBOX_FORWARDED_TOTAL: &str = "floodgate_outbox_forwarded_total";
 // --- Carriers --------------------------------------------------------------------------
 
 /// Send attempts by outcome. Labels: `carrier`, `outcome` (sent|failed|opted_out|retry|
-/// throttled: the carrier answered 429 or queue full|skipped_opted_out|repaced|capped: daily cap
+/// throttled: the carrier answered 429 or queue full|skipped_opted_out|held_at_departure: the
+/// departure gate made a send wait (it looks again, spends no token)|capped: daily cap
 /// reached|parked: sender saturated, back later|claim_lost: the claim ran out while waiting and
 /// another worker took the message).
 pub const CARRIER_SENDS_TOTAL: &str = "floodgate_carrier_sends_total";

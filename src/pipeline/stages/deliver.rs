@@ -17,11 +17,9 @@ use crate::bus::{Bus, Delivery, Lane, Outcome, QueueName, RetryPolicy};
 use crate::carriers::{CarrierClient, OutboundSms, SendOutcome};
 use crate::domain::{MessageBody, MessageStatus, SenderAddress};
 use crate::events::v1;
-use crate::pipeline::{Admission, Batcher, Grant, MAX_JITTER, Processor, Throttle};
+use crate::pipeline::{Admission, Batcher, Grant, Processor, Throttle};
 use crate::store::{Claimed, JoinedVia, SendCheck, SendRecord, Store};
 
-/// Re-paces after a slow subscription check at most this often, then sends anyway.
-const REPACE_LIMIT: u32 = 3;
 /// A limited sender with this much work already waiting gets no more until it drains.
 const SENDER_BACKLOG: Duration = Duration::from_secs(2);
 /// Throttled answers one message waits through in place before it goes to the delay queue.
@@ -288,43 +286,37 @@ impl DeliverStage {
         }
     }
 
-    /// Daily cap, tokens, a request slot, and the last look before the carrier call (a STOP
-    /// that is durable by now wins). A look that took too long re-paces, so late sends cannot
-    /// bunch up at the carrier.
+    /// Daily cap, a token, a request slot, the last look before the carrier call (a STOP that
+    /// is durable by now wins), and the departure gate: the limit measured as the request
+    /// leaves. A send the gate holds back waits its turn and looks again; it spends no token.
     async fn admit(
         &self,
         message: &Claimed,
         body: &MessageBody,
         from: &str,
     ) -> Result<Admitted, String> {
-        let mut attempt = 0;
-        let mut slot_kept: Option<OwnedSemaphorePermit> = None;
+        let waited = std::time::Instant::now();
+        let grant = match self
+            .throttle
+            .acquire(body.segments(), self.lane, from)
+            .await
+        {
+            Admission::Granted(grant) => grant,
+            Admission::Capped { until } => return Ok(Admitted::Capped { until }),
+        };
+        self.metrics
+            .throttle_wait
+            .record(waited.elapsed().as_secs_f64());
+        // The request slot comes after the token: a send waiting for a token must not hold a
+        // slot a reply needs.
+        let slot = self
+            .in_flight
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| e.to_string())?;
+        let units = self.throttle.units(body.segments());
         loop {
-            let mut slot = slot_kept.take();
-            let waited = std::time::Instant::now();
-            let grant = match self
-                .throttle
-                .acquire(body.segments(), self.lane, from)
-                .await
-            {
-                Admission::Granted(grant) => grant,
-                Admission::Capped { until } => return Ok(Admitted::Capped { until }),
-            };
-            self.metrics
-                .throttle_wait
-                .record(waited.elapsed().as_secs_f64());
-            let granted = std::time::Instant::now();
-            // The request slot comes after the token: a send waiting for a token must not hold
-            // a slot a reply needs, and a slot wait that took long re-paces like a slow check.
-            let slot = match slot.take() {
-                Some(slot) => slot,
-                None => self
-                    .in_flight
-                    .clone()
-                    .acquire_owned()
-                    .await
-                    .map_err(|e| e.to_string())?,
-            };
             let check = self
                 .checks
                 .submit((), (message.id, message.claimed_until_ms))
@@ -349,12 +341,13 @@ impl DeliverStage {
                     return Ok(Admitted::Settled);
                 }
             }
-            if granted.elapsed() <= MAX_JITTER || attempt == REPACE_LIMIT {
-                return Ok(Admitted::Go(grant, slot));
+            match self.throttle.depart(units, from) {
+                Ok(()) => return Ok(Admitted::Go(grant, slot)),
+                Err(wait) => {
+                    self.count("held_at_departure");
+                    tokio::time::sleep(wait).await;
+                }
             }
-            slot_kept = Some(slot);
-            attempt += 1;
-            self.count("repaced");
         }
     }
 

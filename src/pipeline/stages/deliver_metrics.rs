@@ -14,7 +14,7 @@ const OUTCOMES: [&str; 10] = [
     "retry",
     "throttled",
     "skipped_opted_out",
-    "repaced",
+    "held_at_departure",
     "capped",
     "parked",
     "claim_lost",

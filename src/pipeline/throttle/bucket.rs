@@ -25,6 +25,13 @@ use crate::config::{MAX_BURST, MAX_RATE_PER_SECOND, MIN_RATE_PER_SECOND};
 /// The longest a send may take between its token grant and its request; longer ones re-pace.
 pub const MAX_JITTER: Duration = Duration::from_millis(15);
 
+/// The part of `burst` a gate may hand out at once: `rate × MAX_JITTER` stays in reserve for
+/// requests that arrive bunched at the carrier, and at least one unit always remains.
+pub fn usable_burst(rate: f64, burst: u32) -> u32 {
+    let reserve = (rate * MAX_JITTER.as_secs_f64()).ceil() as u32;
+    burst.min(MAX_BURST).saturating_sub(reserve).max(1)
+}
+
 type Gcra = RateLimiter<NotKeyed, InMemoryState, DefaultClock>;
 
 /// One limiter generation: replaced whole when the rate changes.
@@ -44,10 +51,7 @@ impl Generation {
         };
         // At most 1,000 s, at least 1 µs: never zero, which governor would refuse.
         let period = Duration::from_secs_f64(1.0 / rate).max(Duration::from_nanos(1));
-        let reserve = (rate * MAX_JITTER.as_secs_f64()).ceil() as u32;
-        let burst = burst.min(MAX_BURST);
-        let burst =
-            NonZeroU32::new(burst.saturating_sub(reserve).max(1)).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(usable_burst(rate, burst)).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::with_period(period)
             .unwrap_or_else(|| Quota::per_second(NonZeroU32::MAX))
             .allow_burst(burst);

@@ -12,6 +12,7 @@
 mod adaptive;
 mod bucket;
 mod daily_cap;
+mod departures;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
@@ -23,6 +24,7 @@ use chrono::{DateTime, Utc};
 pub use adaptive::Aimd;
 pub use bucket::{Bucket, MAX_JITTER};
 pub use daily_cap::DailyCapCounter;
+pub use departures::Departures;
 
 use crate::bus::Lane;
 use crate::config::{CarrierProfile, LimitUnit, SenderDefaults, SenderProfile, sender_rate};
@@ -37,6 +39,7 @@ const SENDER_BURST: u32 = 1;
 struct SenderLimit {
     rate: f64,
     bucket: Bucket,
+    departures: Arc<Departures>,
     waiting: Arc<AtomicU64>,
 }
 
@@ -82,6 +85,10 @@ struct Inner {
     carrier: String,
     unit: LimitUnit,
     account: Bucket,
+    /// The account's limit at the moment requests leave (see `departures`).
+    departures: Departures,
+    /// Makes one departure's look at both gates and its charge one step.
+    departing: Mutex<()>,
     burst: AtomicU32,
     senders: RwLock<HashMap<String, SenderLimit>>,
     /// The profile's `[[senders]]`: the base the store's rows are laid over.
@@ -133,6 +140,8 @@ impl Throttle {
                 carrier: carrier.to_string(),
                 unit,
                 account: Bucket::new(rate, burst),
+                departures: Departures::new(rate, burst, Instant::now()),
+                departing: Mutex::new(()),
                 burst: AtomicU32::new(burst),
                 senders: RwLock::default(),
                 profile_senders,
@@ -197,6 +206,37 @@ impl Throttle {
         }
     }
 
+    /// The last gate, right before the request: `Ok` charges `units` to the account and the
+    /// sender as leaving now; `Err` says how long to wait (nothing is charged then).
+    pub fn depart(&self, units: u32, sender: &str) -> Result<(), Duration> {
+        let sender = self
+            .inner
+            .senders
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(sender)
+            .map(|limit| limit.departures.clone());
+        let _one_at_a_time = self
+            .inner
+            .departing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        let wait = self.inner.departures.wait(units, now).max(
+            sender
+                .as_ref()
+                .map_or(Duration::ZERO, |gate| gate.wait(units, now)),
+        );
+        if !wait.is_zero() {
+            return Err(wait);
+        }
+        self.inner.departures.charge(units, now);
+        if let Some(gate) = sender {
+            gate.charge(units, now);
+        }
+        Ok(())
+    }
+
     async fn wait_out_pause(&self) {
         loop {
             let paused = self.aimd().paused_until(Instant::now());
@@ -250,6 +290,7 @@ impl Throttle {
         let current_after = self.aimd().set_configured(rate, Instant::now());
         if current_after != current || old_burst != burst {
             self.inner.account.set(current_after, burst);
+            self.inner.departures.set(current_after, burst);
         }
         self.publish_gauges();
     }
@@ -268,6 +309,7 @@ impl Throttle {
                 _ => SenderLimit {
                     rate,
                     bucket: Bucket::new(rate, SENDER_BURST),
+                    departures: Arc::new(Departures::new(rate, SENDER_BURST, Instant::now())),
                     waiting: Arc::default(),
                 },
             };
@@ -357,7 +399,9 @@ impl Throttle {
     }
 
     fn apply_rate(&self, rate: f64) {
-        self.inner.account.set(rate, self.inner.burst.load(Relaxed));
+        let burst = self.inner.burst.load(Relaxed);
+        self.inner.account.set(rate, burst);
+        self.inner.departures.set(rate, burst);
         self.publish_gauges();
     }
 

