@@ -23,10 +23,16 @@ pub struct PipelineConfig {
     pub fanout_page: i64,
     /// Message ids per delivery work item: one broker message carries this many sends.
     pub deliver_chunk: usize,
-    /// Delivery work items processed at once per carrier lane.
+    /// Broadcast delivery work items (chunks) processed at once per carrier.
     pub deliver_concurrency: usize,
-    /// Unacknowledged delivery work items held per lane.
+    /// Unacknowledged broadcast delivery work items held per carrier.
     pub deliver_prefetch: u16,
+    /// Keyword replies processed at once per carrier. A reply is a work item of one message,
+    /// so this is how many replies can be on their way together; a broadcast chunk carries
+    /// `deliver_chunk` sends, so its lane needs far fewer items in progress.
+    pub reply_concurrency: usize,
+    /// Unacknowledged keyword replies held per carrier; ≥ reply_concurrency.
+    pub reply_prefetch: u16,
     /// How long a claimed (`sending`) message is protected before another worker may retry it.
     pub claim_lease_ms: u64,
     /// Status callbacks applied at once.
@@ -60,6 +66,8 @@ impl Default for PipelineConfig {
             deliver_chunk: 50,
             deliver_concurrency: 8,
             deliver_prefetch: 16,
+            reply_concurrency: 64,
+            reply_prefetch: 128,
             claim_lease_ms: 30_000,
             receipts_concurrency: 16,
             receipts_prefetch: 64,
@@ -91,6 +99,7 @@ impl PipelineConfig {
             ("fanout_concurrency", self.fanout_concurrency),
             ("deliver_chunk", self.deliver_chunk),
             ("deliver_concurrency", self.deliver_concurrency),
+            ("reply_concurrency", self.reply_concurrency),
             ("receipts_concurrency", self.receipts_concurrency),
             ("record_batch_size", self.record_batch_size),
         ];

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -11,7 +10,9 @@ use super::lanes::{LaneHolder, StartLanes, instance_name};
 use super::stages::{
     DeliverMetrics, DeliverStage, FanOutStage, InboundStage, ReceiptsStage, send_events,
 };
-use super::{BatchConfig, Batcher, StageConfig, Throttle, spawn_forwarder, spawn_stage};
+use super::{
+    BatchConfig, Batcher, RequestSlots, StageConfig, Throttle, spawn_forwarder, spawn_stage,
+};
 use crate::bus::{Bus, ConsumeOptions, Lane, QueueName};
 use crate::carriers::CarrierClient;
 use crate::config::{CarrierProfile, PipelineConfig};
@@ -138,7 +139,7 @@ impl Pipeline {
             });
             batchers.push(task);
             let throttle = Throttle::for_profile(profile);
-            let in_flight = Arc::new(Semaphore::new(profile.limits.max_in_flight as usize));
+            let in_flight = RequestSlots::new(profile.limits.max_in_flight as usize);
             let lanes: Vec<(StageConfig, Arc<DeliverStage>)> =
                 [Lane::Transactional, Lane::Broadcast]
                     .into_iter()
@@ -158,10 +159,18 @@ impl Pipeline {
                             retry: config.retry_policy(),
                             status_callback: format!("{base}/webhooks/{}/status", profile.name),
                         });
+                        let (prefetch, concurrency) = match lane {
+                            Lane::Transactional => {
+                                (config.reply_prefetch, config.reply_concurrency)
+                            }
+                            Lane::Broadcast => {
+                                (config.deliver_prefetch, config.deliver_concurrency)
+                            }
+                        };
                         let cfg = stage(
                             QueueName::deliver(&profile.name, lane),
-                            config.deliver_prefetch,
-                            config.deliver_concurrency,
+                            prefetch,
+                            concurrency,
                             true,
                         );
                         (cfg, deliver)

@@ -9,7 +9,6 @@ use bytes::Bytes;
 use chrono::Utc;
 use futures::future::join_all;
 use prost::Message as _;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::deliver_metrics::DeliverMetrics;
 use super::{decode, retry};
@@ -17,7 +16,7 @@ use crate::bus::{Bus, Delivery, Lane, Outcome, QueueName, RetryPolicy};
 use crate::carriers::{CarrierClient, OutboundSms, SendOutcome};
 use crate::domain::{MessageBody, MessageStatus, SenderAddress};
 use crate::events::v1;
-use crate::pipeline::{Admission, Batcher, Grant, Processor, Throttle};
+use crate::pipeline::{Admission, Batcher, Grant, Processor, RequestSlots, Slot, Throttle};
 use crate::store::{Claimed, JoinedVia, SendCheck, SendRecord, Store};
 
 /// A limited sender with this much work already waiting gets no more until it drains.
@@ -28,7 +27,7 @@ const MAX_THROTTLED_ROUNDS: u32 = 8;
 /// What the throttle and the last look decided for one message.
 enum Admitted {
     /// Send now, holding one of the carrier's request slots.
-    Go(Grant, OwnedSemaphorePermit),
+    Go(Grant, Slot),
     /// The message needs no send (the member opted out); its result is recorded.
     Settled,
     Capped {
@@ -52,8 +51,9 @@ pub struct DeliverStage {
     pub throttle: Throttle,
     /// Which lane this stage consumes; transactional sends take tokens first.
     pub lane: Lane,
-    /// Requests to the carrier in flight at once (the profile's `max_in_flight`).
-    pub in_flight: Arc<Semaphore>,
+    /// Requests to the carrier in flight at once (the profile's `max_in_flight`), with a
+    /// share only replies may use.
+    pub in_flight: RequestSlots,
     pub records: RecordBatcher,
     /// The last look before each carrier call, batched across this account's sends.
     pub checks: CheckBatcher,
@@ -311,17 +311,12 @@ impl DeliverStage {
         // slot a reply needs.
         let slot = self
             .in_flight
-            .clone()
-            .acquire_owned()
+            .acquire(self.lane)
             .await
             .map_err(|e| e.to_string())?;
         let units = self.throttle.units(body.segments());
         loop {
-            let check = self
-                .checks
-                .submit((), (message.id, message.claimed_until_ms))
-                .await
-                .map_err(|e| e.to_string())?;
+            let check = self.last_look(message).await?;
             match check {
                 SendCheck::Go => {}
                 SendCheck::OptedOut => {
@@ -348,6 +343,24 @@ impl DeliverStage {
                     tokio::time::sleep(wait).await;
                 }
             }
+        }
+    }
+
+    /// Whether the message may still go: broadcast sends share one query per batch, while a
+    /// reply asks at once rather than queue behind a broadcast's batches.
+    async fn last_look(&self, message: &Claimed) -> Result<SendCheck, String> {
+        let claim = (message.id, message.claimed_until_ms);
+        match self.lane {
+            Lane::Broadcast => self
+                .checks
+                .submit((), claim)
+                .await
+                .map_err(|e| e.to_string()),
+            Lane::Transactional => self
+                .store
+                .send_check(claim.0, claim.1)
+                .await
+                .map_err(|e| e.to_string()),
         }
     }
 

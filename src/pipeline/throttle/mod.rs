@@ -13,6 +13,7 @@ mod adaptive;
 mod bucket;
 mod daily_cap;
 mod departures;
+mod slots;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
@@ -25,6 +26,7 @@ pub use adaptive::Aimd;
 pub use bucket::{Bucket, MAX_JITTER};
 pub use daily_cap::DailyCapCounter;
 pub use departures::Departures;
+pub use slots::{RequestSlots, Slot};
 
 use crate::bus::Lane;
 use crate::config::{CarrierProfile, LimitUnit, SenderDefaults, SenderProfile, sender_rate};
