@@ -249,7 +249,7 @@ impl DeliverStage {
         };
         let mut throttled_rounds = 0;
         loop {
-            let (grant, _slot) = match self.admit(message, body, from.as_str()).await? {
+            let (grant, slot) = match self.admit(message, body, from.as_str()).await? {
                 Admitted::Go(grant, slot) => (grant, slot),
                 Admitted::Settled => return Ok(()),
                 Admitted::Capped { until } => return self.defer_until(message, queue, until).await,
@@ -263,6 +263,9 @@ impl DeliverStage {
             };
             let started = std::time::Instant::now();
             let outcome = self.client.send(&sms).await;
+            // The request is over: its slot goes to the next send now, not after the result
+            // is recorded (a database round trip that is no request to the carrier).
+            drop(slot);
             self.metrics
                 .request_duration
                 .record(started.elapsed().as_secs_f64());
