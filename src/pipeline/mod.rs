@@ -35,4 +35,4 @@ pub use part_sweep::{FLUSH_AFTER, KEEP_COMPLETE, SweepError, spawn_part_sweep, s
 pub use processor::{Processor, StageConfig, spawn_stage};
 pub use runtime::Pipeline;
 pub use scheduler::spawn_scheduler;
-pub use throttle::{Admission, Grant, MAX_JITTER, RequestSlots, Slot, Throttle};
+pub use throttle::{Admission, Grant, RequestSlots, Slot, Throttle};

@@ -2,8 +2,8 @@
 
 use super::decode::{corrupt, name, sender_address};
 use super::{Community, Store, StoreError};
+use crate::domain::SenderAddress;
 pub use crate::domain::SenderKind;
-use crate::domain::{PhoneNumber, SenderAddress};
 
 /// A number a community sends from and members text.
 #[derive(Debug, Clone, PartialEq)]
@@ -96,16 +96,8 @@ impl Store {
         row.try_into()
     }
 
-    /// The community an inbound text is for, found by the number the member texted.
-    pub async fn community_by_number(
-        &self,
-        number: &PhoneNumber,
-    ) -> Result<Option<(Community, SenderNumber)>, StoreError> {
-        self.community_by_address(&SenderAddress::from(number))
-            .await
-    }
-
-    /// The community that owns a number or short code, and its row.
+    /// The community an inbound text is for: the one that owns the number or short code the
+    /// member texted, and that sender's row.
     pub async fn community_by_address(
         &self,
         address: &SenderAddress,

@@ -3,11 +3,11 @@
 use axum::http::{Method, header};
 use serde_json::{Map, Value};
 
-use crate::carriers::fields::{address, first, form_pairs, phone, required};
+use crate::carriers::fields::{first, form_pairs, phone, required};
 use crate::carriers::webhook::{
     ConcatPart, InboundSms, StatusReport, WebhookError, WebhookEvent, WebhookRequest, WebhookRoute,
 };
-use crate::domain::{MessageStatus, SenderAddress};
+use crate::domain::{MessageStatus, SenderAddress, SenderKind};
 
 /// The fields as Vonage signed them; `None` when a JSON body is not an object.
 ///
@@ -70,9 +70,9 @@ fn vonage_phone(
 /// Our number as Vonage writes it: digits without `+`, or a short code's 5–6 digits.
 fn vonage_address(pairs: &[(String, String)], field: &str) -> Result<SenderAddress, WebhookError> {
     let digits = required(first(pairs, field), field)?;
-    match address(digits, field) {
-        Ok(short_code) if short_code.phone_number().is_none() => Ok(short_code),
-        _ => Ok(vonage_phone(pairs, field)?.into()),
+    match SenderAddress::parse(digits, SenderKind::ShortCode) {
+        Ok(short_code) => Ok(short_code),
+        Err(_) => Ok(vonage_phone(pairs, field)?.into()),
     }
 }
 

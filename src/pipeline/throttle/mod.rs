@@ -23,9 +23,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 pub use adaptive::Aimd;
-pub use bucket::{Bucket, MAX_JITTER};
+pub use bucket::Bucket;
 pub use daily_cap::DailyCapCounter;
-pub use departures::Departures;
+use departures::Departures;
 pub use slots::{RequestSlots, Slot};
 
 use crate::bus::Lane;
@@ -182,13 +182,7 @@ impl Throttle {
                 return Admission::Capped { until };
             }
         }
-        let sender_bucket = self
-            .inner
-            .senders
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(sender)
-            .cloned();
+        let sender_bucket = self.sender_limit(sender);
         loop {
             let epoch = self.aimd().epoch();
             if let Some(limit) = &sender_bucket {
@@ -211,13 +205,7 @@ impl Throttle {
     /// The last gate, right before the request: `Ok` charges `units` to the account and the
     /// sender as leaving now; `Err` says how long to wait (nothing is charged then).
     pub fn depart(&self, units: u32, sender: &str) -> Result<(), Duration> {
-        let sender = self
-            .inner
-            .senders
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(sender)
-            .map(|limit| limit.departures.clone());
+        let sender = self.sender_limit(sender).map(|limit| limit.departures);
         let _one_at_a_time = self
             .inner
             .departing
@@ -237,6 +225,16 @@ impl Throttle {
             gate.charge(units, now);
         }
         Ok(())
+    }
+
+    /// The own limit of `sender`, if it has one (a cheap clone of shared handles).
+    fn sender_limit(&self, sender: &str) -> Option<SenderLimit> {
+        self.inner
+            .senders
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(sender)
+            .cloned()
     }
 
     async fn wait_out_pause(&self) {

@@ -23,7 +23,7 @@ async fn community_is_found_by_its_number(db: TestDb) {
 
     let (found, by) = db
         .store
-        .community_by_number(&second)
+        .community_by_address(&second.clone().into())
         .await
         .unwrap()
         .expect("known number");
@@ -46,7 +46,7 @@ async fn community_is_found_by_its_number(db: TestDb) {
     assert_eq!(numbers, vec![number, second]);
     assert!(
         db.store
-            .community_by_number(&sender(3))
+            .community_by_address(&sender(3).into())
             .await
             .unwrap()
             .is_none()
