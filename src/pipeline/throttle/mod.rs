@@ -203,8 +203,12 @@ impl Throttle {
     }
 
     /// The last gate, right before the request: `Ok` charges `units` to the account and the
-    /// sender as leaving now; `Err` says how long to wait (nothing is charged then).
+    /// sender as leaving now; `Err` says how long to wait (nothing is charged then). A pause
+    /// after a throttled answer holds here too: sends granted before it must not go during it.
     pub fn depart(&self, units: u32, sender: &str) -> Result<(), Duration> {
+        if let Some(until) = self.aimd().paused_until(Instant::now()) {
+            return Err(until.saturating_duration_since(Instant::now()));
+        }
         let sender = self.sender_limit(sender).map(|limit| limit.departures);
         let _one_at_a_time = self
             .inner

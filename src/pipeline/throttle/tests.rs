@@ -308,3 +308,19 @@ async fn a_long_code_with_the_default_is_held_to_it_not_to_the_account() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_send_granted_before_a_back_off_is_held_at_departure() {
+    let throttle = Throttle::new("held", 100.0, 5, LimitUnit::Requests);
+    let Admission::Granted(grant) = throttle.acquire(1, Lane::Broadcast, "+1").await else {
+        panic!("granted")
+    };
+    assert_eq!(throttle.depart(1, "+1"), Ok(()));
+    // The carrier throttles: a send that already has its token must wait out the pause too.
+    throttle.throttled(grant, Some(Duration::from_millis(300)));
+    let wait = throttle.depart(1, "+1").expect_err("held during the pause");
+    assert!(
+        wait > Duration::from_millis(250) && wait <= Duration::from_millis(300),
+        "{wait:?}"
+    );
+}
