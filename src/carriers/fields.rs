@@ -26,14 +26,15 @@ pub(crate) fn first<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a
         .map(|(_, v)| v.as_str())
 }
 
-/// An E.164 number, or a malformed error naming the field.
+/// An E.164 number, or a malformed error naming the field; shape only, the carrier routed it.
 pub(crate) fn phone(value: &str, field: &str) -> Result<PhoneNumber, WebhookError> {
-    PhoneNumber::parse(value).map_err(|e| WebhookError::Malformed(format!("`{field}`: {e}")))
+    PhoneNumber::from_carrier(value).map_err(|e| WebhookError::Malformed(format!("`{field}`: {e}")))
 }
 
 /// One of our addresses: an E.164 number or a 5–6 digit short code (members text both).
 pub(crate) fn address(value: &str, field: &str) -> Result<SenderAddress, WebhookError> {
-    SenderAddress::parse_any(value).map_err(|e| WebhookError::Malformed(format!("`{field}`: {e}")))
+    SenderAddress::from_carrier(value)
+        .map_err(|e| WebhookError::Malformed(format!("`{field}`: {e}")))
 }
 
 /// The channel of a `channel:address` sender or recipient (`whatsapp:+1…`, `messenger:…`):

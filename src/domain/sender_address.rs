@@ -49,6 +49,16 @@ impl SenderAddress {
         Self::parse(text, kind)
     }
 
+    /// Reads an address a carrier reported: a short code, or a number checked for shape only
+    /// (see [`PhoneNumber::from_carrier`]).
+    pub fn from_carrier(reported: &str) -> Result<Self, SenderAddressError> {
+        let trimmed = reported.trim();
+        match short_code(trimmed) {
+            Some(code) => Ok(Self(Address::ShortCode(code))),
+            None => Ok(Self(Address::Number(PhoneNumber::from_carrier(trimmed)?))),
+        }
+    }
+
     /// Re-reads a stored address: `+` and digits is a number, 5 or 6 digits a short code.
     pub fn from_stored(stored: &str) -> Result<Self, SenderAddressError> {
         match short_code(stored) {
@@ -167,6 +177,22 @@ mod tests {
             "+14155550100"
         );
         assert!(SenderAddress::parse_any("1234").is_err());
+    }
+
+    #[test]
+    fn carrier_addresses_are_short_codes_or_numbers_of_e164_shape() {
+        assert_eq!(
+            SenderAddress::from_carrier("12345").unwrap().as_str(),
+            "12345"
+        );
+        assert_eq!(
+            SenderAddress::from_carrier("+999123456789")
+                .unwrap()
+                .as_str(),
+            "+999123456789"
+        );
+        assert!(SenderAddress::from_carrier("1234").is_err());
+        assert!(SenderAddress::from_carrier("+1415abc").is_err());
     }
 
     #[test]

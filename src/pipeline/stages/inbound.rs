@@ -211,8 +211,9 @@ impl Processor for InboundStage {
             Err(outcome) => return outcome,
         };
         let (Ok(from), Ok(to)) = (
-            PhoneNumber::parse(&cmd.from),
-            SenderAddress::parse_any(&cmd.to),
+            // The edge wrote both in canonical form after checking their shape.
+            PhoneNumber::from_stored(&cmd.from),
+            SenderAddress::from_stored(&cmd.to),
         ) else {
             return Outcome::Reject {
                 reason: format!("unparseable numbers {} -> {}", cmd.from, cmd.to),
