@@ -16,6 +16,7 @@
 //! - `messages` (claims), `message_status` (forward-only updates), `messages_bulk` (fan-out insert),
 //!   `message_parts` (a message's status from its parts' reports, for carriers that split it).
 //! - `inbound`, `outbox`, and `keywords`: the one multi-table transaction the webhooks need.
+//! - `opt_out_now`: the edge's STOP, applied before the carrier's 2xx.
 //! - `inbound_parts`: parts of long inbound texts (Vonage `concat`) until the last one is here.
 //! - `telemetry`: the metrics sampler's reads (running broadcasts, queue heads, dead letters).
 //! - `decode`: stored text back into domain types, reporting [`StoreError::Corrupt`].
@@ -55,6 +56,7 @@ mod message_parts;
 mod message_status;
 mod messages;
 mod messages_bulk;
+mod opt_out_now;
 mod outbox;
 mod pool;
 mod queue_items;

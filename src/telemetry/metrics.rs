@@ -26,6 +26,10 @@ pub const WEBHOOKS_TOTAL: &str = "floodgate_webhooks_total";
 pub const WEBHOOK_SIGNATURE_FAILURES_TOTAL: &str = "floodgate_webhook_signature_failures_total";
 /// Keyword events from members. Labels: `keyword` (opt_in|opt_out|help).
 pub const KEYWORD_EVENTS_TOTAL: &str = "floodgate_keyword_events_total";
+/// STOPs the webhook edge applied before answering the carrier. Labels: `outcome`
+/// (applied: a subscribed member was switched off | unchanged: nothing to switch | failed:
+/// left to the inbound stage, which applies it when it reaches the text).
+pub const EDGE_OPT_OUTS_TOTAL: &str = "floodgate_edge_opt_outs_total";
 /// Inbound texts the carrier delivered more than once (deduplicated). Labels: `carrier`.
 pub const INBOUND_DUPLICATES_TOTAL: &str = "floodgate_inbound_duplicates_total";
 /// Parts of long inbound texts delivered per part (Vonage). Labels: `carrier`, `outcome`
@@ -185,6 +189,12 @@ pub const CATALOGUE: &[Metric] = &[
         Counter,
         Unit::Count,
         "JOIN/STOP/HELP keyword events from members.",
+    ),
+    m(
+        EDGE_OPT_OUTS_TOTAL,
+        Counter,
+        Unit::Count,
+        "STOPs applied at the webhook edge before the carrier's 2xx, by outcome.",
     ),
     m(
         INBOUND_DUPLICATES_TOTAL,

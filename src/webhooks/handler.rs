@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use prost::Message as _;
 
-use super::reply;
+use super::{opt_out, reply};
 use crate::bus::QueueName;
 use crate::carriers::{WebhookError, WebhookEvent, WebhookRequest, WebhookRoute, verify_and_parse};
 use crate::events::{timestamp, v1};
@@ -92,6 +92,9 @@ async fn handle(
     let (queue, payload, kind) = match event {
         WebhookEvent::Inbound(sms) => {
             match state.numbers.community_of(&sms.to).await {
+                Ok(Some(community)) if opt_out::is_opt_out(&sms) => {
+                    opt_out::apply(&state, community, &carrier, &sms, now).await;
+                }
                 Ok(Some(_)) => {}
                 Ok(None) => {
                     count(&carrier, "inbound", "unknown_number");

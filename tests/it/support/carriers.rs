@@ -23,6 +23,16 @@ pub async fn spawn_app_with_carriers(backend: Backend, env: &[(&str, &str)]) -> 
 
 /// Starts a server on `backend` with a fresh database and exactly these profiles.
 pub async fn spawn_app_with_profiles(backend: Backend, profiles: Vec<CarrierProfile>) -> TestApp {
+    spawn_app_with_profiles_opts(backend, profiles, true).await
+}
+
+/// As [`spawn_app_with_profiles`]; `run_pipeline = false` serves the HTTP edge only, so a
+/// test sees what the edge itself did before any stage picked the work up.
+pub async fn spawn_app_with_profiles_opts(
+    backend: Backend,
+    profiles: Vec<CarrierProfile>,
+    run_pipeline: bool,
+) -> TestApp {
     let (dir, url) = match backend {
         Backend::Sqlite => {
             let (dir, url) = fresh_sqlite_url();
@@ -30,7 +40,7 @@ pub async fn spawn_app_with_profiles(backend: Backend, profiles: Vec<CarrierProf
         }
         Backend::Postgres => (None, fresh_postgres_url().await),
     };
-    let app = Application::build(test_settings(&url), profiles)
+    let app = Application::build_with(test_settings(&url), profiles, run_pipeline)
         .await
         .expect("app builds");
     serve(app, dir)

@@ -15,6 +15,7 @@ pub use app::{TestApp, spawn_app, spawn_app_opts, spawn_app_with, test_settings}
 pub use broker::{exclusive_broker, fresh_vhost, rabbitmqctl, shared_broker};
 pub use carriers::{
     carrier_profiles, spawn_app_with_carriers, spawn_app_with_profiles, spawn_app_with_profiles_on,
+    spawn_app_with_profiles_opts,
 };
 pub use leaders::{Leader, problem, spawn_api, test_phone};
 pub use services::{

@@ -17,7 +17,7 @@ use floodgate::store::{
 use reqwest::RequestBuilder;
 use serde_json::{Value, json};
 
-use crate::support::{Backend, TestApp, carrier_profiles, spawn_app_with_profiles};
+use crate::support::{Backend, TestApp, carrier_profiles, spawn_app_with_profiles_opts};
 
 pub const TWILIO_TOKEN: &str = "twilio-test-auth-token";
 /// The SharedKey secret the Twilio profile holds for HMAC-SHA256 webhooks.
@@ -61,6 +61,11 @@ pub struct Edge {
 /// Starts the edge on `backend` with webhook credentials for all three carriers (and no send
 /// credentials, so keyword replies stay `queued`: nothing leaves the machine).
 pub async fn edge(backend: Backend) -> Edge {
+    edge_with(backend, true).await
+}
+
+/// As [`edge`]; with `run_pipeline = false` no stage runs, so texts wait in their queue.
+pub async fn edge_with(backend: Backend, run_pipeline: bool) -> Edge {
     let telnyx_key = telnyx::public_key(&TELNYX_SEED);
     let env = [
         ("TWILIO_AUTH_TOKEN", TWILIO_TOKEN),
@@ -74,7 +79,7 @@ pub async fn edge(backend: Backend) -> Edge {
     for profile in &mut profiles {
         profile.name = format!("{}-{tag}", profile.name);
     }
-    let app = spawn_app_with_profiles(backend, profiles).await;
+    let app = spawn_app_with_profiles_opts(backend, profiles, run_pipeline).await;
     app.wait_ready().await;
     let store = &app.state.store;
     let a = community(

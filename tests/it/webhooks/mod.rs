@@ -10,4 +10,5 @@ mod keywords;
 mod limits;
 mod signatures;
 mod status;
+mod stop_at_edge;
 mod twilio_sdk;
