@@ -136,9 +136,11 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
     out
 }
 
-/// Credentials rejected (or a redirect, i.e. a wrong `api_base`): a configuration problem that
-/// every message would hit, so the lane slows down and the message waits instead of failing.
+/// Credentials rejected (or a wrong `api_base`): a configuration problem that every message
+/// would hit, so the lane slows down and the message waits instead of failing.
 pub(crate) fn misconfigured(carrier: &str, code: Option<String>, reason: String) -> SendOutcome {
+    metrics::counter!(crate::telemetry::metrics::CARRIER_MISCONFIGURED_TOTAL, "carrier" => carrier.to_owned())
+        .increment(1);
     tracing::error!(
         carrier,
         code = code.as_deref().unwrap_or(""),
@@ -159,7 +161,7 @@ pub(crate) fn by_status(
     let hint = retry_after(&response.headers);
     if status == StatusCode::TOO_MANY_REQUESTS {
         SendOutcome::throttled(hint, code, reason)
-    } else if status == StatusCode::UNAUTHORIZED || status.is_redirection() {
+    } else if is_misconfiguration(status) {
         misconfigured(carrier, code, reason)
     } else if status == StatusCode::REQUEST_TIMEOUT || status.is_server_error() {
         SendOutcome::RetryLater {
@@ -172,6 +174,21 @@ pub(crate) fn by_status(
         let code = code.unwrap_or_else(|| format!("http-{}", status.as_u16()));
         SendOutcome::failed(code, reason)
     }
+}
+
+/// Statuses that say "this account, URL or method is wrong" rather than "this message is wrong":
+/// 401 (credentials), 403 (the account may not use this API: suspended, or another account's
+/// path), 404 (no such resource: a wrong `api_base` or account id), 405 (a wrong path that
+/// exists for other methods) and redirects (a wrong scheme or host). Failing each message on
+/// them would throw a whole broadcast away over one typo; they wait for the fix instead.
+fn is_misconfiguration(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::UNAUTHORIZED
+            | StatusCode::FORBIDDEN
+            | StatusCode::NOT_FOUND
+            | StatusCode::METHOD_NOT_ALLOWED
+    ) || status.is_redirection()
 }
 
 /// A 2xx we cannot read: the carrier probably took the message, so retrying risks a duplicate
@@ -215,6 +232,17 @@ mod tests {
             assert_eq!(h(bad), None, "{bad:?}");
         }
         assert_eq!(retry_after(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn account_wide_statuses_are_misconfiguration_and_message_errors_are_not() {
+        use reqwest::StatusCode as S;
+        for s in [401, 403, 404, 405, 301, 302, 307, 308] {
+            assert!(super::is_misconfiguration(S::from_u16(s).unwrap()), "{s}");
+        }
+        for s in [400, 408, 409, 410, 413, 422, 429, 500, 503] {
+            assert!(!super::is_misconfiguration(S::from_u16(s).unwrap()), "{s}");
+        }
     }
 
     #[test]

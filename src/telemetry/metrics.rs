@@ -89,6 +89,9 @@ pub const CARRIER_LIMIT_CONFIGURED: &str = "floodgate_carrier_limit_configured_p
 pub const CARRIER_LIMIT_CURRENT: &str = "floodgate_carrier_limit_current_per_second";
 /// Back-offs: a throttled answer (429, queue full) paused the account and cut its rate. Labels: `carrier`.
 pub const CARRIER_BACKOFFS_TOTAL: &str = "floodgate_carrier_backoffs_total";
+/// Sends refused for our configuration (credentials 401, a wrong `api_base`: 403/404/405 or a
+/// redirect); the message waits rather than fails, so alert on any increase. Labels: `carrier`.
+pub const CARRIER_MISCONFIGURED_TOTAL: &str = "floodgate_carrier_misconfigured_total";
 /// 1 while this instance holds the carrier's lease and sends for it, else 0. Labels: `carrier`.
 pub const CARRIER_LANE_HELD: &str = "floodgate_carrier_lane_held";
 /// Units left under the carrier's daily cap today (profiles with a cap only). Labels: `carrier`.
@@ -309,6 +312,12 @@ pub const CATALOGUE: &[Metric] = &[
         Counter,
         Unit::Count,
         "Back-offs after a throttled answer (429, queue full), by carrier.",
+    ),
+    m(
+        CARRIER_MISCONFIGURED_TOTAL,
+        Counter,
+        Unit::Count,
+        "Sends refused for our credentials or api_base; they wait instead of failing.",
     ),
     m(
         CARRIER_LANE_HELD,

@@ -12,7 +12,8 @@ use crate::carriers::transport::{
 /// - 10011 / 429: API rate limit → throttled, hint `Retry-After` else `x-ratelimit-reset`.
 /// - 40318 (429): message queue full → throttled, the headers' hint else [`LONG_BACKOFF`].
 /// - 40300 (409): blocked by a STOP rule → opted out.
-/// - 10009 / 401: credentials → [`crate::carriers::outbound::AUTH_BACKOFF`], logged at error.
+/// - 10009 / 401, and 403 / 404 / 405 / 3xx (a wrong `api_base`): our configuration →
+///   [`crate::carriers::outbound::AUTH_BACKOFF`], logged at error.
 /// - 40006 / 40011 (normally asynchronous): carrier unavailable / upstream rate limit → retry.
 /// - 5xx / 408 → retry; 10016, 40001/40008/40012 and every other 4xx → failed with the code.
 pub fn classify(response: &RawResponse) -> SendOutcome {

@@ -151,6 +151,14 @@ async fn bad_credentials_wait_a_minute() {
 }
 
 #[tokio::test]
+async fn a_wrong_api_base_waits_instead_of_failing() {
+    for status in [403, 404, 405] {
+        let o = outcome(Canned::new(status, "Not Found")).await;
+        assert!(retry(Some(AUTH_BACKOFF), None, true)(&o), "{status}: {o:?}");
+    }
+}
+
+#[tokio::test]
 async fn garbage_never_panics() {
     let o = outcome(Canned::new(400, r#"{"errors":"nope"}"#)).await;
     assert!(

@@ -9,7 +9,8 @@ use crate::carriers::transport::{
 /// - 20429 / 429: concurrency limit, never processed → retry throttled, honouring `Retry-After`.
 /// - 21611 / 30001: sender or service queue holds >10 h → throttled with [`LONG_BACKOFF`].
 /// - 21610: recipient sent STOP → opted out, never retry.
-/// - 20003 / 401: credentials → wait [`crate::carriers::outbound::AUTH_BACKOFF`], lane slows,
+/// - 20003 / 401, and 403 / 404 / 405 / 3xx (a wrong account id or `api_base`): our
+///   configuration → wait [`crate::carriers::outbound::AUTH_BACKOFF`], lane slows,
 ///   logged at error: one bad secret must not fail a whole broadcast.
 /// - 5xx / 408 → retry; 21211 / 21614 / 21635 and every other 4xx → failed with the code.
 pub fn classify(response: &RawResponse) -> SendOutcome {

@@ -146,6 +146,17 @@ async fn bad_credentials_wait_a_minute_instead_of_failing() {
 }
 
 #[tokio::test]
+async fn a_wrong_account_or_api_base_waits_instead_of_failing() {
+    // A wrong account SID in the path is a 404 with Twilio's 20404; 403/405 carry no code we know.
+    let o = outcome(error(404, 20404)).await;
+    assert!(retry(Some(AUTH_BACKOFF), Some("20404"), true)(&o), "{o:?}");
+    for status in [403, 405] {
+        let o = outcome(Canned::new(status, "<html>nope</html>")).await;
+        assert!(retry(Some(AUTH_BACKOFF), None, true)(&o), "{status}: {o:?}");
+    }
+}
+
+#[tokio::test]
 async fn garbage_never_panics() {
     let o = outcome(Canned::new(400, "\u{0}\u{7f}not json{{{")).await;
     assert!(

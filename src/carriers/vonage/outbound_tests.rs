@@ -157,6 +157,17 @@ async fn bad_messages_and_numbers_fail_with_the_code() {
 }
 
 #[tokio::test]
+async fn a_wrong_api_base_waits_instead_of_failing() {
+    for status in [403, 404, 405] {
+        let o = outcome(Canned::new(status, "Not Found")).await;
+        assert!(
+            matches!(o, SendOutcome::RetryLater { throttled: true, hint: Some(h), code: None, .. } if h == AUTH_BACKOFF),
+            "{status}: {o:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn http_errors_go_by_status() {
     let o = outcome(Canned::new(429, "slow down").header("retry-after", "4")).await;
     let hint = Some(Duration::from_secs(4));
