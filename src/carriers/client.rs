@@ -4,6 +4,7 @@ use super::outbound::{OutboundSms, SendOutcome};
 use super::transport::{RawResponse, Timeouts, build_client, execute};
 use super::{telnyx, twilio, vonage};
 use crate::config::{CarrierProfile, Secret};
+use crate::telemetry::metrics::CARRIER_MISCONFIGURED_TOTAL;
 
 /// Carries Floodgate's message id on every send request (see [`CarrierClient::send`]).
 pub const MESSAGE_ID_HEADER: &str = "X-Floodgate-Message-Id";
@@ -98,6 +99,9 @@ impl CarrierClient {
         };
         let http = build_client(profile.limits.max_in_flight, timeouts)
             .map_err(|e| ClientError::http(profile, e))?;
+        // Registered at 0, so the alert on its increase sees "none yet", not no data.
+        metrics::counter!(CARRIER_MISCONFIGURED_TOTAL, "carrier" => profile.name.clone())
+            .increment(0);
         Ok(Self {
             name: profile.name.clone(),
             adapter,
@@ -128,10 +132,15 @@ impl CarrierClient {
             Some(id) => request.header(MESSAGE_ID_HEADER, id),
             None => request,
         };
-        match execute(request).await {
+        let outcome = match execute(request).await {
             Ok(response) => classify(&response),
             Err(outcome) => outcome,
+        };
+        if outcome.is_misconfiguration() {
+            metrics::counter!(CARRIER_MISCONFIGURED_TOTAL, "carrier" => self.name.clone())
+                .increment(1);
         }
+        outcome
     }
 
     /// The profile name, for metrics and logs.

@@ -4,8 +4,9 @@ use std::time::Duration;
 
 use crate::domain::{MessageBody, PhoneNumber};
 
-/// Hint after a credential failure: long enough not to burn a broadcast on a bad secret,
-/// short enough that a fixed secret takes effect within a minute.
+/// Hint after a credential failure or a wrong `api_base`, and only then (so the outcome says
+/// "our configuration"): long enough not to burn a broadcast on a bad secret, short enough
+/// that a fixed secret takes effect within a minute.
 pub const AUTH_BACKOFF: Duration = Duration::from_secs(60);
 
 /// Hint when a carrier queue is full or the account is blocked (Twilio 21611/30001, Telnyx
@@ -70,6 +71,11 @@ impl SendOutcome {
             reason: reason.into(),
             throttled: true,
         }
+    }
+
+    /// Whether the carrier refused our configuration (credentials, account id, `api_base`).
+    pub fn is_misconfiguration(&self) -> bool {
+        matches!(self, Self::RetryLater { hint: Some(h), throttled: true, .. } if *h == AUTH_BACKOFF)
     }
 
     /// A permanent failure for this message.

@@ -139,8 +139,6 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
 /// Credentials rejected (or a wrong `api_base`): a configuration problem that every message
 /// would hit, so the lane slows down and the message waits instead of failing.
 pub(crate) fn misconfigured(carrier: &str, code: Option<String>, reason: String) -> SendOutcome {
-    metrics::counter!(crate::telemetry::metrics::CARRIER_MISCONFIGURED_TOTAL, "carrier" => carrier.to_owned())
-        .increment(1);
     tracing::error!(
         carrier,
         code = code.as_deref().unwrap_or(""),
