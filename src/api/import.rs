@@ -1,4 +1,5 @@
-//! Reading an import: a JSON array or CSV of phone numbers, each bad row kept with its line.
+//! Reading an import: a JSON array or CSV of phone numbers, each bad row kept with its line
+//! (the CSV reader is in `import_csv`).
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -57,7 +58,7 @@ pub struct Parsed {
 }
 
 impl Parsed {
-    fn push(&mut self, line: usize, value: &str) {
+    pub(super) fn push(&mut self, line: usize, value: &str) {
         match PhoneNumber::parse(value) {
             Ok(phone) => self.phones.push(phone),
             Err(e) => self.invalid.push(InvalidRow {
@@ -92,30 +93,8 @@ pub fn parse_json(bytes: &[u8]) -> Result<Parsed, Problem> {
     Ok(parsed)
 }
 
-/// One number per line; blank lines are skipped and a first line reading `phone` is a header.
-/// A quoted value (`"+1 415 555 0100"`) is unquoted.
-pub fn parse_csv(bytes: &[u8]) -> Result<Parsed, Problem> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| Problem::bad_request("invalid_csv", format!("the CSV is not UTF-8: {e}")))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    too_many(text.lines().count())?;
-    let mut parsed = Parsed::default();
-    for (i, line) in text.lines().enumerate() {
-        let value = line.trim();
-        let value = value
-            .strip_prefix('"')
-            .and_then(|v| v.strip_suffix('"'))
-            .unwrap_or(value)
-            .trim();
-        if value.is_empty() || (i == 0 && value.eq_ignore_ascii_case("phone")) {
-            continue;
-        }
-        parsed.push(i + 1, value);
-    }
-    Ok(parsed)
-}
-
-fn too_many(rows: usize) -> Result<(), Problem> {
+/// A 413 naming the limit when an import has more rows than one request may carry.
+pub(super) fn too_many(rows: usize) -> Result<(), Problem> {
     if rows <= MAX_IMPORT_ROWS {
         return Ok(());
     }
@@ -130,14 +109,6 @@ fn too_many(rows: usize) -> Result<(), Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_lines_are_one_based_and_skip_header_and_blanks() {
-        let p = parse_csv(b"phone\n+14155550100\n\nnope\n\"+1 415 555 0101\"\n").expect("parses");
-        assert_eq!(p.phones.len(), 2);
-        assert_eq!(p.invalid.len(), 1);
-        assert_eq!(p.invalid[0].line, 4);
-    }
 
     #[test]
     fn json_non_strings_are_invalid_rows() {

@@ -10,7 +10,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::extract::{
     ApiQuery, is_json, media_type, page_limit, read_body, unsupported_media_type,
 };
-use super::import::{IMPORT_BODY_LIMIT, ImportReport, parse_csv, parse_json};
+use super::import::{IMPORT_BODY_LIMIT, ImportReport, parse_json};
+use super::import_csv::parse_csv;
 use super::{ApiState, Caller};
 use crate::domain::MemberStatus;
 use crate::http::Problem;
@@ -96,12 +97,13 @@ pub async fn list(
 }
 
 /// Imports phone numbers as subscribed members: a JSON array of strings, or `text/csv` with one
-/// number per line (optional `phone` header). Invalid rows are reported, valid ones imported;
-/// members already present (including those who said STOP) are left as they are.
+/// number per line (optional `phone` header) or another platform's export whose header row
+/// names the phone column (`phone`, `mobile`, `number`, ...). Invalid rows are reported, valid
+/// ones imported; members already present (including those who said STOP) are left as they are.
 #[utoipa::path(post, path = "/v1/members/import", tag = "members", security(("bearer" = [])),
     request_body(content(
         (Vec<String> = "application/json", example = json!(["+14155550100"])),
-        (String = "text/csv", example = "phone\n+14155550100\n"))),
+        (String = "text/csv", example = "First Name,Mobile Number\nAda,+14155550100\n"))),
     responses((status = 200, body = ImportReport),
         (status = 400, body = super::openapi::ProblemJson, content_type = "application/problem+json"),
         (status = 413, description = "Over 100,000 rows or 4 MiB", body = super::openapi::ProblemJson, content_type = "application/problem+json"),

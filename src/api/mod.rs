@@ -14,6 +14,7 @@ mod broadcasts;
 mod cap;
 mod extract;
 mod import;
+mod import_csv;
 mod inbound;
 pub mod keys;
 mod members;

@@ -102,6 +102,29 @@ async fn import_reports_bad_rows_and_is_idempotent(backend: Backend) {
         .await
         .expect("request");
     problem(huge, 413, "payload_too_large").await;
+
+    // Another platform's export: the phone column is found by its header, quoted commas and all.
+    let export = "First Name,Last Name,Mobile Number,Tags\n\
+                  \"Smith, Jr\",Bob,+1 415 555 0004,\"vip, early\"\n\
+                  Eve,NoPhone\n";
+    let r = app
+        .api(&leader, Method::POST, "/v1/members/import")
+        .header("content-type", "text/csv")
+        .body(export)
+        .send()
+        .await
+        .expect("request");
+    let report: Value = r.json().await.expect("json");
+    assert_eq!(report["inserted"].as_u64(), Some(1), "{report}");
+    assert_eq!(report["invalid"][0]["line"], 3, "{report}");
+    let headless = app
+        .api(&leader, Method::POST, "/v1/members/import")
+        .header("content-type", "text/csv")
+        .body("name,email\nAda,ada@example.com\n")
+        .send()
+        .await
+        .expect("request");
+    problem(headless, 400, "invalid_csv").await;
 }
 
 async fn members_page_by_keyset_without_gaps(backend: Backend) {
