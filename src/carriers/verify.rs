@@ -26,7 +26,8 @@ pub struct WebhookCredentials {
 }
 
 /// Verifies then parses; a body is only interpreted once its signature holds, so an unsigned
-/// garbage body is a `Signature` error and a signed but unreadable one is `Malformed`.
+/// garbage body is a `Signature` error and a signed but unreadable one is `Malformed`. Text
+/// fields come back without NUL characters (see [`WebhookEvent::without_nul`]).
 pub fn verify_and_parse(
     kind: CarrierKind,
     route: WebhookRoute,
@@ -35,7 +36,7 @@ pub fn verify_and_parse(
     now: DateTime<Utc>,
 ) -> Result<WebhookEvent, WebhookError> {
     let not_configured = WebhookError::Signature(SignatureFailure::NotConfigured);
-    match kind {
+    let event = match kind {
         CarrierKind::Twilio => {
             let token = credentials
                 .twilio_auth_token
@@ -61,7 +62,8 @@ pub fn verify_and_parse(
             vonage::signature::verify(request, secret, credentials.vonage_signature_method, now)?;
             vonage::parse(route, request)
         }
-    }
+    }?;
+    Ok(event.without_nul())
 }
 
 #[cfg(test)]

@@ -137,6 +137,34 @@ pub struct StatusReport {
     pub opted_out: bool,
 }
 
+impl WebhookEvent {
+    /// Drops NUL characters from every text field: a member's phone can send one, PostgreSQL
+    /// refuses them in `TEXT`, and a text that can never be stored would retry until it is
+    /// dead-lettered. Nothing a person reads is lost (a NUL displays as nothing).
+    pub fn without_nul(self) -> Self {
+        fn scrub(text: &mut String) {
+            if text.contains('\0') {
+                text.retain(|c| c != '\0');
+            }
+        }
+        match self {
+            Self::Inbound(mut sms) => {
+                scrub(&mut sms.provider_message_id);
+                scrub(&mut sms.body);
+                Self::Inbound(sms)
+            }
+            Self::Status(mut report) => {
+                scrub(&mut report.provider_message_id);
+                scrub(&mut report.raw_status);
+                report.error_code.as_mut().map(scrub);
+                report.client_ref.as_mut().map(scrub);
+                Self::Status(report)
+            }
+            ignored @ Self::Ignored { .. } => ignored,
+        }
+    }
+}
+
 /// Why a webhook was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WebhookError {

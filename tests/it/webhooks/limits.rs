@@ -275,7 +275,43 @@ async fn random_bytes_never_get_a_5xx(backend: Backend) {
     assert_eq!(edge.app.get("/healthz").await.status(), 200);
 }
 
+async fn nul_characters_are_dropped_so_the_text_is_stored(backend: Backend) {
+    let edge = edge(backend).await;
+    let phone = member(31);
+    let hooks = [
+        (
+            "nul-1",
+            edge.twilio_text("nul-1", &phone, NUMBER_A, "hi\0 there"),
+        ),
+        (
+            "nul-2",
+            edge.telnyx(
+                "inbound",
+                telnyx_inbound("nul-2", &phone, NUMBER_A, "J\0OIN"),
+            ),
+        ),
+    ];
+    for (id, request) in hooks {
+        let response = request.send().await.expect("webhook");
+        assert!(
+            response.status().is_success(),
+            "{id}: {}",
+            response.status()
+        );
+    }
+    let chat = edge.stored_text(edge.a.id, "nul-1").await;
+    assert_eq!(chat.body, "hi there");
+    let join = edge.stored_text(edge.a.id, "nul-2").await;
+    assert_eq!(join.body, "JOIN");
+    assert_eq!(
+        join.keyword.as_deref(),
+        Some("opt_in"),
+        "a keyword once the NUL is gone"
+    );
+}
+
 crate::both_backends!(
+    nul_characters_are_dropped_so_the_text_is_stored,
     bodies_over_64_kib_are_413,
     malformed_signed_bodies_are_400_with_a_reason,
     random_bytes_never_get_a_5xx,
