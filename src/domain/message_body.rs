@@ -17,6 +17,9 @@ pub enum MessageBodyError {
     Empty,
     #[error("message body has {0} characters; the maximum is {max}", max = MessageBody::MAX_CHARS)]
     TooLong(usize),
+    /// No carrier can carry it and PostgreSQL cannot store it; usually a client's encoding bug.
+    #[error("message body contains a NUL character (U+0000) at character {0}; remove it")]
+    Nul(usize),
 }
 
 /// A non-empty SMS text no longer than carriers accept, with its encoding and segment count.
@@ -40,6 +43,9 @@ impl MessageBody {
         let chars = text.chars().count();
         if chars > Self::MAX_CHARS {
             return Err(MessageBodyError::TooLong(chars));
+        }
+        if let Some(at) = text.chars().position(|c| c == '\0') {
+            return Err(MessageBodyError::Nul(at + 1));
         }
         let (encoding, segments) = segments::measure(text);
         Ok(Self {
@@ -135,6 +141,12 @@ mod tests {
         assert!(serde_json::from_str::<MessageBody>("\"  \"").is_err());
     }
 
+    #[test]
+    fn a_nul_is_refused_with_its_position() {
+        assert_eq!(MessageBody::parse("ab\0c"), Err(MessageBodyError::Nul(3)));
+        assert_eq!(MessageBody::parse("\0"), Err(MessageBodyError::Nul(1)));
+    }
+
     fn gsm_char() -> impl Strategy<Value = char> {
         let mut chars: Vec<char> = gsm7::BASIC
             .iter()
@@ -146,7 +158,9 @@ mod tests {
     }
 
     fn non_gsm_char() -> impl Strategy<Value = char> {
-        any::<char>().prop_filter("not GSM-7", |c| gsm7::septets(*c).is_none())
+        any::<char>().prop_filter("not GSM-7, not NUL", |c| {
+            *c != '\0' && gsm7::septets(*c).is_none()
+        })
     }
 
     fn gsm_text() -> impl Strategy<Value = String> {
@@ -183,7 +197,7 @@ mod tests {
         }
 
         #[test]
-        fn appending_to_ucs2_never_lowers_segments(text in gsm_text(), u in non_gsm_char(), c in any::<char>()) {
+        fn appending_to_ucs2_never_lowers_segments(text in gsm_text(), u in non_gsm_char(), c in any::<char>().prop_filter("not NUL", |c| *c != '\0')) {
             let text = format!("{u}x{text}");
             let before = MessageBody::parse(&text).ok().map(|b| b.segments());
             let after = MessageBody::parse(&format!("{text}{c}")).ok().map(|b| b.segments());

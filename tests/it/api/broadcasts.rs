@@ -57,6 +57,15 @@ async fn create_validates_and_describes_the_body(backend: Backend) {
         p["detail"].as_str().expect("detail").contains("1601"),
         "{p}"
     );
+    // PostgreSQL cannot store a NUL: refused up front on both backends, never a 500.
+    let p = problem(
+        app.post_json(&leader, "/v1/broadcasts", json!({"body": "Rally\u{0}at 6"}))
+            .await,
+        422,
+        "invalid_body",
+    )
+    .await;
+    assert!(p["detail"].as_str().expect("detail").contains("NUL"), "{p}");
     problem(
         app.post_json(
             &leader,
