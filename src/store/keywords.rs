@@ -34,10 +34,15 @@ pub struct InboundAction<'a> {
     pub sent_at_ms: i64,
 }
 
-/// Claims "latest keyword" for a member; no row when the member is absent or a newer one won.
+/// Makes sure the phone has a row before the ordering check, so two keywords racing for a phone
+/// never seen before queue on that row's lock (PostgreSQL waits on the unique key) instead of
+/// both finding nothing. A new row starts as a suppression row, which is what a STOP leaves; a
+/// JOIN in the same transaction turns it into a subscription before anyone else can see it.
+const CLAIM_ROW: &str = "INSERT INTO members (community_id, phone, status, unsubscribed_at, joined_via) \
+    VALUES ($1, $2, 'unsubscribed', $3, $4) ON CONFLICT (community_id, phone) DO NOTHING";
+/// Claims "latest keyword" for a member; no row when a newer keyword was applied already.
 const ORDER_BUMP: &str = "UPDATE members SET last_keyword_at_ms = $3 \
     WHERE community_id = $1 AND phone = $2 AND last_keyword_at_ms <= $3";
-const EXISTS: &str = "SELECT id FROM members WHERE community_id = $1 AND phone = $2";
 
 /// What `apply_inbound` did.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,13 +84,13 @@ impl Store {
             let mut membership = action.membership;
             let mut reply = action.reply;
             if membership != MembershipChange::None {
+                sqlx::query(CLAIM_ROW)
+                    .bind(community).bind(phone).bind(n.received_at).bind(JoinedVia::Keyword.as_str())
+                    .execute(&mut *tx).await?;
                 let newest = sqlx::query(ORDER_BUMP)
                     .bind(community).bind(phone).bind(action.sent_at_ms)
                     .execute(&mut *tx).await?.rows_affected() == 1;
-                let known: Option<i64> = if newest { None } else {
-                    sqlx::query_scalar(EXISTS).bind(community).bind(phone).fetch_optional(&mut *tx).await?
-                };
-                if known.is_some() {
+                if !newest {
                     // A later JOIN or STOP from this phone was applied already: this one is history.
                     membership = MembershipChange::None;
                     reply = None;
@@ -101,10 +106,6 @@ impl Store {
                     .bind(community).bind(phone).bind(n.received_at).bind(JoinedVia::Keyword.as_str())
                     .fetch_optional(&mut *tx).await?,
             };
-            if membership != MembershipChange::None {
-                // A phone seen for the first time was just inserted: record its keyword time too.
-                sqlx::query(ORDER_BUMP).bind(community).bind(phone).bind(action.sent_at_ms).execute(&mut *tx).await?;
-            }
             let member: Option<MemberRow> = match changed {
                 Some(row) => Some(row),
                 None => sqlx::query_as(&current).bind(community).bind(phone).fetch_optional(&mut *tx).await?,

@@ -322,7 +322,74 @@ async fn keywords_applied_out_of_order_leave_the_last_one(db: TestDb) {
     assert_eq!(db.store.inbound_page(c, None, 10).await.unwrap().len(), 4);
 }
 
+/// Applies a JOIN (or else a STOP) from `from` sent at `sent_at_ms`, with its reply.
+async fn keyword(
+    db: &TestDb,
+    c: i64,
+    to: &SenderAddress,
+    from: &PhoneNumber,
+    id: &str,
+    join: bool,
+    sent_at_ms: i64,
+) -> Result<InboundApplied, floodgate::store::StoreError> {
+    let (body, membership, reply) = if join {
+        ("JOIN", MembershipChange::Subscribe, "Welcome!")
+    } else {
+        ("STOP", MembershipChange::Unsubscribe, "Bye.")
+    };
+    let action = InboundAction {
+        inbound: text(c, id, from, to, body),
+        membership,
+        reply: Some(reply),
+        sent_at_ms,
+    };
+    db.store.apply_inbound(&action).await
+}
+
+/// A JOIN and a STOP from a phone never seen before, applied at the same moment on two
+/// connections: the member ends as the later text asked, whichever transaction commits last.
+async fn a_join_and_a_stop_racing_for_a_new_phone_leave_the_later_one(db: TestDb) {
+    let (c, number) = community(&db.store, 1).await;
+    let to = SenderAddress::from(&number);
+    let phones: Vec<PhoneNumber> = (100..160).map(phone).collect();
+    let ids: Vec<(String, String)> = (0..phones.len())
+        .map(|i| (format!("race-j{i}"), format!("race-s{i}")))
+        .collect();
+    let apply = |from, id, join, sent_at_ms| keyword(&db, c, &to, from, id, join, sent_at_ms);
+    for (i, from) in phones.iter().enumerate() {
+        // Half the phones texted JOIN last, half STOP.
+        let join_last = i % 2 == 0;
+        let (join_at, stop_at) = if join_last {
+            (2000, 1000)
+        } else {
+            (1000, 2000)
+        };
+        let (joined, stopped) = tokio::join!(
+            apply(from, &ids[i].0, true, join_at),
+            apply(from, &ids[i].1, false, stop_at)
+        );
+        joined.expect("the JOIN applies");
+        stopped.expect("the STOP applies");
+        let member = db.store.member_by_phone(c, from).await.unwrap().unwrap();
+        let expected = if join_last {
+            MemberStatus::Subscribed
+        } else {
+            MemberStatus::Unsubscribed
+        };
+        assert_eq!(
+            member.status, expected,
+            "{from}: JOIN at {join_at}, STOP at {stop_at}"
+        );
+        assert_eq!(
+            member.unsubscribed_at.is_some(),
+            !join_last,
+            "{from}: unsubscribed_at follows the status"
+        );
+    }
+}
+
 on_both_backends!(
+    a_join_and_a_stop_racing_for_a_new_phone_leave_the_later_one,
     keywords_applied_out_of_order_leave_the_last_one,
     inbound_is_deduplicated,
     keyword_transaction_joins_replies_and_dedupes,
