@@ -63,7 +63,7 @@ async fn main() -> ExitCode {
             Ok(r) => r,
             Err(_) => Err(anyhow::anyhow!("the run overran its deadline by {GRACE:?}; stopped")),
         },
-        _ = tokio::signal::ctrl_c() => {
+        _ = interrupted() => {
             eprintln!("loadtest: interrupted; the engine was stopped");
             return ExitCode::from(130);
         }
@@ -96,5 +96,26 @@ async fn main() -> ExitCode {
     } else {
         eprintln!("loadtest: a promise was broken or the run did not finish; see the report");
         ExitCode::from(1)
+    }
+}
+
+/// Ctrl-C, or a SIGTERM from a supervisor or `timeout`: either way the engine child must stop.
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

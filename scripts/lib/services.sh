@@ -139,8 +139,12 @@ fg_start_postgres() {
         fg_die "could not initialise a PostgreSQL cluster with $FG_PG_BIN/initdb"
     fi
     FG_PG_STARTED=1
+    # Throwaway test clusters skip durability (nothing outlives the run); the load test sets
+    # FG_PG_DURABLE=1 so its figures are for a PostgreSQL that really commits to disk.
+    local opts="-p $FG_PG_PORT -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300"
+    [ "${FG_PG_DURABLE:-0}" = 1 ] || opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     if ! fg_as_postgres "$FG_PG_BIN/pg_ctl" -D "$FG_PG_DATA" -l "$dir/server.log" -w -t 60 \
-        -o "-p $FG_PG_PORT -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        -o "$opts" \
         start >"$dir/pg_ctl.log" 2>&1; then
         fg_log "FAILED"
         fg_tail_log "$dir/pg_ctl.log" 10
