@@ -41,6 +41,9 @@ pub enum SendOutcome {
         reason: String,
         /// 429 / queue full / Vonage status 1 / bad credentials: the lane should slow down.
         throttled: bool,
+        /// The carrier refused our credentials, account or `api_base`: every send would fail
+        /// alike until someone fixes the profile.
+        misconfigured: bool,
     },
     /// Permanent for this message (invalid number, landline, ...): do not retry.
     Failed { code: String, reason: String },
@@ -56,6 +59,7 @@ impl SendOutcome {
             code,
             reason: reason.into(),
             throttled: false,
+            misconfigured: false,
         }
     }
 
@@ -70,12 +74,19 @@ impl SendOutcome {
             code,
             reason: reason.into(),
             throttled: true,
+            misconfigured: false,
         }
     }
 
     /// Whether the carrier refused our configuration (credentials, account id, `api_base`).
     pub fn is_misconfiguration(&self) -> bool {
-        matches!(self, Self::RetryLater { hint: Some(h), throttled: true, .. } if *h == AUTH_BACKOFF)
+        matches!(
+            self,
+            Self::RetryLater {
+                misconfigured: true,
+                ..
+            }
+        )
     }
 
     /// A permanent failure for this message.

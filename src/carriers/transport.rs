@@ -145,7 +145,13 @@ pub(crate) fn misconfigured(carrier: &str, code: Option<String>, reason: String)
         %reason,
         "carrier rejected our configuration; check the profile's credentials and api_base"
     );
-    SendOutcome::throttled(Some(super::outbound::AUTH_BACKOFF), code, reason)
+    SendOutcome::RetryLater {
+        hint: Some(super::outbound::AUTH_BACKOFF),
+        code,
+        reason,
+        throttled: true,
+        misconfigured: true,
+    }
 }
 
 /// What an HTTP status alone says when the carrier-specific codes did not decide.
@@ -167,6 +173,7 @@ pub(crate) fn by_status(
             code,
             reason,
             throttled: false,
+            misconfigured: false,
         }
     } else {
         let code = code.unwrap_or_else(|| format!("http-{}", status.as_u16()));
@@ -241,6 +248,19 @@ mod tests {
         for s in [400, 408, 409, 410, 413, 422, 429, 500, 503] {
             assert!(!super::is_misconfiguration(S::from_u16(s).unwrap()), "{s}");
         }
+    }
+
+    #[test]
+    fn a_minute_long_retry_after_is_throttling_not_misconfiguration() {
+        let answer = |status: u16, retry: &str| super::RawResponse {
+            status: reqwest::StatusCode::from_u16(status).unwrap(),
+            headers: headers(RETRY_AFTER.as_str(), retry),
+            body: bytes::Bytes::new(),
+        };
+        let throttled = super::by_status("sim", &answer(429, "60"), None, "slow".into());
+        assert!(!throttled.is_misconfiguration(), "{throttled:?}");
+        let refused = super::by_status("sim", &answer(403, "60"), None, "no".into());
+        assert!(refused.is_misconfiguration(), "{refused:?}");
     }
 
     #[test]
