@@ -135,6 +135,9 @@ pub struct StatusReport {
     /// The carrier refused the message because the recipient opted out with it (Twilio 21610,
     /// Telnyx 40300): the member is unsubscribed, as when a send is refused for it at once.
     pub opted_out: bool,
+    /// The carrier gave up for a passing reason (handset off, a queue overflowed): the message
+    /// is sent again after at least this long, within its attempt budget.
+    pub resend_after: Option<std::time::Duration>,
 }
 
 impl WebhookEvent {

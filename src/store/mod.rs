@@ -14,7 +14,8 @@
 //! - `broadcasts` (idempotent creation, reads), `broadcast_progress` (status, cursor, cancel, counts)
 //!   and `broadcast_quota` (idempotent replays, the daily-cap budget).
 //! - `messages` (claims), `message_status` (forward-only updates), `messages_bulk` (fan-out insert),
-//!   `message_parts` (a message's status from its parts' reports, for carriers that split it).
+//!   `message_parts` (a message's status from its parts' reports, for carriers that split it),
+//!   `resend` (a message the carrier failed for a passing reason goes back to `queued`).
 //! - `inbound`, `outbox`, and `keywords`: the one multi-table transaction the webhooks need.
 //! - `opt_out_now`: the edge's STOP, applied before the carrier's 2xx.
 //! - `inbound_parts`: parts of long inbound texts (Vonage `concat`) until the last one is here.
@@ -60,6 +61,7 @@ mod opt_out_now;
 mod outbox;
 mod pool;
 mod queue_items;
+mod resend;
 mod senders;
 mod telemetry;
 
@@ -83,4 +85,5 @@ pub use messages::{Message, NewTransactional, Priority};
 pub use outbox::OutboxItem;
 pub use pool::{Backend, Store};
 pub use queue_items::QueueItem;
+pub use resend::ResendCandidate;
 pub use senders::{NewSender, SenderKind, SenderNumber, StoredSenderRate};

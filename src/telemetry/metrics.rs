@@ -100,7 +100,8 @@ pub const CARRIER_DAILY_CAP_REMAINING: &str = "floodgate_carrier_daily_cap_remai
 // --- Receipts --------------------------------------------------------------------------
 
 /// Status callbacks applied. Labels: `carrier`, `outcome` (advanced|stale|early: retried because the
-/// send is not recorded yet|unknown: dropped after every retry).
+/// send is not recorded yet|unknown: dropped after every retry|resent: the carrier failed the
+/// message for a passing reason and it went back to its lane).
 pub const RECEIPTS_TOTAL: &str = "floodgate_receipts_total";
 /// From the carrier accepting a message (its `sent_at`) to its `delivered` callback being
 /// applied, seconds. Labels: `carrier`. Messages whose send time is unknown are not observed.

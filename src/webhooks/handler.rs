@@ -131,6 +131,9 @@ async fn handle(
                 received_at: Some(timestamp(now)),
                 client_ref: report.client_ref.unwrap_or_default(),
                 opted_out: report.opted_out,
+                resend_after_ms: report
+                    .resend_after
+                    .map_or(0, |d| u32::try_from(d.as_millis()).unwrap_or(u32::MAX)),
             };
             (QueueName::receipts(), command.encode_to_vec(), "status")
         }

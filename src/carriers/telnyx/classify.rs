@@ -58,3 +58,13 @@ fn rate_hint(response: &RawResponse) -> Option<Duration> {
     retry_after(&response.headers)
         .or_else(|| seconds_header(&response.headers, "x-ratelimit-reset"))
 }
+
+/// How long to wait before sending again a message Telnyx reported failed with `code` for a
+/// passing reason (§2.1); `None` when the failure is final.
+/// - 40006: the carrier was unavailable; 40011: the upstream carrier's rate limit.
+pub(crate) fn resend_after(code: &str) -> Option<Duration> {
+    match code {
+        "40006" | "40011" => Some(Duration::from_secs(60)),
+        _ => None,
+    }
+}

@@ -146,6 +146,10 @@ fn status(payload: Payload) -> Result<WebhookEvent, WebhookError> {
         status,
         raw_status: raw.to_owned(),
         opted_out: refused && error_code.as_deref() == Some(OPTED_OUT),
+        resend_after: error_code
+            .as_deref()
+            .filter(|_| refused)
+            .and_then(super::classify::resend_after),
         error_code,
         // Our `ref` rides on the webhook URL, which Telnyx does not sign: not trusted here.
         client_ref: None,

@@ -55,9 +55,31 @@ fn finalized_with_error_on_the_inbound_route() {
         error_code: Some("40008".into()),
         client_ref: None,
         opted_out: false,
+        resend_after: None,
     };
     let event = post(WebhookRoute::Inbound, &event("message.finalized", payload));
     assert_eq!(event, Ok(WebhookEvent::Status(expected)));
+}
+
+#[test]
+fn a_carrier_that_was_unavailable_gets_the_message_again() {
+    for (code, resend) in [
+        ("40006", Some(60)),
+        ("40011", Some(60)),
+        ("40008", None),
+        ("40300", None),
+    ] {
+        let payload = format!(
+            r#"{{"id":"m9","to":[{{"phone_number":"+17735550002","status":"delivery_failed"}}],
+            "errors":[{{"code":"{code}","title":"x"}}]}}"#
+        );
+        let Ok(WebhookEvent::Status(report)) =
+            post(WebhookRoute::Status, &event("message.finalized", &payload))
+        else {
+            panic!("expected a status report");
+        };
+        assert_eq!(report.resend_after.map(|d| d.as_secs()), resend, "{code}");
+    }
 }
 
 #[test]

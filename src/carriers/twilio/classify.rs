@@ -44,3 +44,19 @@ pub fn classify(response: &RawResponse) -> SendOutcome {
         _ => by_status("twilio", response, code, reason),
     }
 }
+
+/// How long to wait before sending again a message Twilio reported `failed`/`undelivered` with
+/// `code` for a passing reason (§1.1); `None` when the failure is final.
+/// - 30001: a Messaging Service queue overflowed → back off [`LONG_BACKOFF`], resend.
+/// - 14107: too many replies between the same two numbers; blocked for 30 s.
+/// - 30003: handset unreachable for now (switched off, out of coverage).
+/// - 30022: the 10DLC campaign's rate was exceeded.
+pub(crate) fn resend_after(code: &str) -> Option<std::time::Duration> {
+    use std::time::Duration;
+    match code {
+        "30001" => Some(LONG_BACKOFF),
+        "14107" => Some(Duration::from_secs(30)),
+        "30003" | "30022" => Some(Duration::from_secs(60)),
+        _ => None,
+    }
+}

@@ -77,6 +77,10 @@ fn status(pairs: &[(String, String)]) -> Result<WebhookEvent, WebhookError> {
         status,
         raw_status: raw.to_owned(),
         opted_out: refused && error_code.as_deref() == Some(OPTED_OUT),
+        resend_after: error_code
+            .as_deref()
+            .filter(|_| refused)
+            .and_then(super::classify::resend_after),
         error_code,
         client_ref: None,
     }))

@@ -108,6 +108,8 @@ fn status_callback_with_error_code() {
         error_code: Some("30003".into()),
         client_ref: None,
         opted_out: false,
+        // 30003: the handset is unreachable for now.
+        resend_after: Some(std::time::Duration::from_secs(60)),
     };
     assert_eq!(
         post(WebhookRoute::Status, body),
@@ -131,6 +133,28 @@ fn a_failed_callback_with_21610_says_the_recipient_opted_out() {
         !report("sent", "21610").opted_out,
         "only a refusal opts out"
     );
+}
+
+#[test]
+fn only_a_passing_failure_is_sent_again() {
+    let resend = |status: &str, code: &str| {
+        let body = format!("MessageSid=SM6&MessageStatus={status}&ErrorCode={code}");
+        match post(WebhookRoute::Status, &body) {
+            Ok(WebhookEvent::Status(report)) => report.resend_after.map(|d| d.as_secs()),
+            other => panic!("expected a status report, got {other:?}"),
+        }
+    };
+    assert_eq!(
+        resend("failed", "30001"),
+        Some(300),
+        "a service queue overflowed"
+    );
+    assert_eq!(resend("failed", "14107"), Some(30));
+    assert_eq!(resend("undelivered", "30003"), Some(60));
+    for final_code in ["30005", "30006", "30007", "21610", "21211", "30023"] {
+        assert_eq!(resend("undelivered", final_code), None, "{final_code}");
+    }
+    assert_eq!(resend("sent", "30001"), None, "only a refusal is resent");
 }
 
 #[test]

@@ -96,3 +96,10 @@ fn by_code(status: &str, code: String, reason: String) -> SendOutcome {
         }
     }
 }
+
+/// How long to wait before sending again a message whose DLR carried `err-code` for a passing
+/// reason (§3.2: Vonage never redelivers on its own); `None` when the failure is final.
+/// - 2 absent subscriber (temporary), 7 handset busy, 8 network error.
+pub(crate) fn resend_after(code: &str) -> Option<std::time::Duration> {
+    matches!(code, "2" | "7" | "8").then_some(std::time::Duration::from_secs(60))
+}

@@ -128,14 +128,20 @@ fn receipt(pairs: &[(String, String)]) -> Result<WebhookEvent, WebhookError> {
             reason: format!("Vonage receipt status `{raw}` says nothing we can act on"),
         });
     };
+    // `0` means "no error" (delivered), so it is not an error code.
+    let error_code = first(pairs, "err-code")
+        .filter(|code| !code.is_empty() && *code != "0")
+        .map(str::to_owned);
+    let refused = matches!(status, MessageStatus::Failed | MessageStatus::Undelivered);
     Ok(WebhookEvent::Status(StatusReport {
         provider_message_id,
         status,
         raw_status: raw.to_owned(),
-        // `0` means "no error" (delivered), so it is not an error code.
-        error_code: first(pairs, "err-code")
-            .filter(|code| !code.is_empty() && *code != "0")
-            .map(str::to_owned),
+        resend_after: error_code
+            .as_deref()
+            .filter(|_| refused)
+            .and_then(super::classify::resend_after),
+        error_code,
         // Sent with every message (≤ 40 chars) and echoed in each part's DLR (§3.1, §3.2).
         client_ref: first(pairs, "client-ref")
             .filter(|r| !r.is_empty())

@@ -116,6 +116,8 @@ fn delivery_receipt() {
         error_code: Some("2".into()),
         client_ref: Some("m-42".into()),
         opted_out: false,
+        // err-code 2: absent subscriber, temporary; Vonage does not redeliver by itself.
+        resend_after: Some(std::time::Duration::from_secs(60)),
     };
     assert_eq!(
         get(WebhookRoute::Status, query),
@@ -132,6 +134,24 @@ fn delivery_receipt() {
         (report.status, report.error_code),
         (MessageStatus::Delivered, None)
     );
+}
+
+#[test]
+fn only_temporary_dlr_errors_are_sent_again() {
+    for (code, resend) in [
+        ("2", true),
+        ("7", true),
+        ("8", true),
+        ("3", false),
+        ("4", false),
+        ("6", false),
+    ] {
+        let query = format!("messageId=0A5&status=failed&err-code={code}");
+        let Ok(WebhookEvent::Status(report)) = get(WebhookRoute::Status, &query) else {
+            panic!("expected a receipt")
+        };
+        assert_eq!(report.resend_after.is_some(), resend, "err-code {code}");
+    }
 }
 
 #[test]

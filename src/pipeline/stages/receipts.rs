@@ -6,12 +6,13 @@ use bytes::Bytes;
 use chrono::Utc;
 
 use super::{decode, retry};
-use crate::bus::{Bus, Delivery, Outcome};
+use crate::bus::{Bus, Delivery, Lane, Outcome, QueueName};
 use crate::domain::MessageStatus;
 use crate::events::{Event, seal, timestamp, v1};
 use crate::pipeline::Processor;
 use crate::store::{AdvanceOutcome, Store, StoreError};
 use crate::telemetry::metrics::{RECEIPT_LATENCY_SECONDS, RECEIPTS_TOTAL, WEBHOOKS_TOTAL};
+use prost::Message as _;
 
 /// Applies one status callback; an unknown message is retried (the send result may be in flight).
 pub struct ReceiptsStage {
@@ -39,6 +40,16 @@ impl Processor for ReceiptsStage {
             metrics::counter!(RECEIPTS_TOTAL, "carrier" => cmd.carrier.clone(), "outcome" => outcome).increment(1);
         };
         let advanced = self.advance(&cmd, status, error_code).await;
+        if cmd.resend_after_ms > 0 {
+            if let Some(message_id) = failed_message(&advanced) {
+                let after = Duration::from_millis(u64::from(cmd.resend_after_ms));
+                match self.resend(&cmd, message_id, after).await {
+                    Ok(true) => count("resent"),
+                    Ok(false) => {}
+                    Err(e) => return retry(e),
+                }
+            }
+        }
         if let Ok(
             AdvanceOutcome::Advanced { message_id, .. } | AdvanceOutcome::Stale { message_id, .. },
         ) = &advanced
@@ -103,7 +114,74 @@ impl Processor for ReceiptsStage {
     }
 }
 
+/// The message a callback left failed or undelivered (now, or already on an earlier delivery
+/// of the same callback that crashed before its resend was queued).
+fn failed_message(advanced: &Result<AdvanceOutcome, StoreError>) -> Option<i64> {
+    let negative =
+        |s: &MessageStatus| matches!(s, MessageStatus::Failed | MessageStatus::Undelivered);
+    match advanced {
+        Ok(AdvanceOutcome::Advanced {
+            message_id, status, ..
+        }) if negative(status) => Some(*message_id),
+        Ok(AdvanceOutcome::Stale {
+            message_id,
+            current,
+        }) if negative(current) => Some(*message_id),
+        _ => None,
+    }
+}
+
 impl ReceiptsStage {
+    /// Sends a message the carrier failed for a passing reason again, after at least `after`
+    /// and the retry policy's back-off for its attempts; false when its attempts are spent (or
+    /// its broadcast was cancelled). The work item is published before the message is requeued,
+    /// so a crash in between leaves a failed message and a harmless empty claim, never a queued
+    /// message that nothing will send.
+    async fn resend(
+        &self,
+        cmd: &v1::ApplyReceipt,
+        message_id: i64,
+        after: Duration,
+    ) -> Result<bool, String> {
+        let policy = self.bus.retry_policy();
+        let Some(candidate) = self
+            .store
+            .resend_candidate(message_id, policy.max_attempts)
+            .await
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(false);
+        };
+        let lane = if candidate.broadcast_id.is_some() {
+            Lane::Broadcast
+        } else {
+            Lane::Transactional
+        };
+        let work = v1::DeliverMessages {
+            carrier: candidate.carrier.clone(),
+            message_ids: vec![message_id],
+        };
+        let delay = policy.delay(candidate.attempts, Some(after));
+        self.bus
+            .publish_delayed(
+                &QueueName::deliver(&candidate.carrier, lane),
+                Bytes::from(work.encode_to_vec()),
+                1,
+                delay,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        let requeued = self
+            .store
+            .requeue_for_resend(message_id, candidate.attempts)
+            .await
+            .map_err(|e| e.to_string())?;
+        if requeued {
+            tracing::info!(carrier = %cmd.carrier, message_id, error_code = %cmd.error_code, attempts = candidate.attempts, ?delay, "the carrier failed the message for a passing reason; sending it again");
+        }
+        Ok(requeued)
+    }
+
     /// Finds the message by our reference when the carrier echoed it (every part of a split
     /// message carries it; the part's report then counts towards the message's status), else
     /// by the provider id we recorded from the send.
