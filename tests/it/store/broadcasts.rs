@@ -2,7 +2,10 @@
 
 use chrono::{Duration, Utc};
 use floodgate::domain::{MessageBody, MessageStatus, SenderAddress};
-use floodgate::store::{Backend, BroadcastStatus, CreateBroadcast, NewBroadcast, StoreError};
+use floodgate::store::{
+    AdvanceOutcome, Backend, BroadcastStatus, CreateBroadcast, NewBroadcast, ResendCandidate,
+    StoreError,
+};
 
 use super::fixtures::{broadcast, claim, community, members, now};
 use crate::support::TestDb;
@@ -400,6 +403,93 @@ async fn cancel_after_the_last_send_completes(db: TestDb) {
     assert_eq!(after.cancelled_at, None);
 }
 
+/// A message the carrier failed for a passing reason goes back to `queued` once per report,
+/// only while it has attempts left and its broadcast is not cancelled.
+async fn a_failed_message_is_requeued_within_its_attempts_and_not_after_cancel(db: TestDb) {
+    let (c, from) = community(&db.store, 1).await;
+    let from = SenderAddress::from(from);
+    let recipients = members(&db.store, c, 1, 2).await;
+    let b = broadcast(&db.store, c, "Again").await;
+    db.store
+        .insert_broadcast_messages(b.id, c, "twilio", Some(&from), &recipients)
+        .await
+        .unwrap();
+    let ids = message_ids(&db, b.id).await;
+    let fail = |id: i64, sid: &'static str| {
+        let store = db.store.clone();
+        async move {
+            assert!(claim(&store, id).await);
+            store
+                .record_send_result(id, Some(sid), MessageStatus::Sent, None)
+                .await
+                .unwrap();
+            let outcome = store
+                .advance_status_by_provider_id(
+                    "twilio",
+                    sid,
+                    MessageStatus::Undelivered,
+                    Some("30003"),
+                )
+                .await
+                .unwrap();
+            assert!(
+                matches!(outcome, AdvanceOutcome::Advanced { .. }),
+                "{outcome:?}"
+            );
+        }
+    };
+    fail(ids[0], "SM1").await;
+    let candidate = db.store.resend_candidate(ids[0], 5).await.unwrap();
+    assert_eq!(
+        candidate,
+        Some(ResendCandidate {
+            carrier: "twilio".into(),
+            broadcast_id: Some(b.id),
+            attempts: 1
+        })
+    );
+    assert!(db.store.requeue_for_resend(ids[0], 1).await.unwrap());
+    assert!(
+        !db.store.requeue_for_resend(ids[0], 1).await.unwrap(),
+        "a second delivery of the same report requeues nothing"
+    );
+    let m = db.store.message(ids[0]).await.unwrap().unwrap();
+    assert_eq!(
+        (m.status, m.provider_message_id, m.sent_at),
+        (MessageStatus::Queued, None, None)
+    );
+    assert_eq!(
+        db.store
+            .advance_status_by_provider_id("twilio", "SM1", MessageStatus::Failed, None)
+            .await
+            .unwrap(),
+        AdvanceOutcome::Unknown,
+        "a late report about the failed attempt no longer finds the message"
+    );
+    // The second attempt fails too: with two attempts allowed, that was the last.
+    fail(ids[0], "SM2").await;
+    assert_eq!(db.store.resend_candidate(ids[0], 2).await.unwrap(), None);
+    assert!(
+        db.store
+            .resend_candidate(ids[0], 3)
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    fail(ids[1], "SM3").await;
+    db.store
+        .cancel_broadcast(c, b.id, Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        db.store.resend_candidate(ids[1], 5).await.unwrap(),
+        None,
+        "a cancelled broadcast's message stays failed"
+    );
+}
+
 /// The broadcast's message ids in member order.
 async fn message_ids(db: &TestDb, broadcast_id: i64) -> Vec<i64> {
     let messages = db
@@ -411,6 +501,7 @@ async fn message_ids(db: &TestDb, broadcast_id: i64) -> Vec<i64> {
 }
 
 on_both_backends!(
+    a_failed_message_is_requeued_within_its_attempts_and_not_after_cancel,
     a_broadcast_completes_when_its_last_message_is_out,
     cancel_after_the_last_send_completes,
     create_is_idempotent_per_community,
