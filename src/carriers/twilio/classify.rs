@@ -5,9 +5,14 @@ use crate::carriers::transport::{
     RawResponse, by_status, code_of, excerpt, misconfigured, retry_after, unreadable_success,
 };
 
+/// The pause after 63017 without a `Retry-After`: the account's rate is per second.
+const ACCOUNT_MPS_BACKOFF: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// 201 carries the Message (`sid`); errors carry `{"code": 21211, "message": ...}`.
 /// - 20429 / 429: concurrency limit, never processed → retry throttled, honouring `Retry-After`.
 /// - 21611 / 30001: sender or service queue holds >10 h → throttled with [`LONG_BACKOFF`].
+/// - 63038: the account's daily limit (rolling 24 h) → throttled with [`LONG_BACKOFF`].
+/// - 63017: the account's combined rate (2,000 MPS) → throttled, `Retry-After` else 1 s.
 /// - 21610: recipient sent STOP → opted out, never retry.
 /// - 20003 / 401, and 403 / 404 / 405 / 3xx (a wrong account id or `api_base`): our
 ///   configuration → wait [`crate::carriers::outbound::AUTH_BACKOFF`], lane slows,
@@ -36,7 +41,14 @@ pub fn classify(response: &RawResponse) -> SendOutcome {
     let reason = format!("HTTP {}: {message}", response.status.as_u16());
     match code.as_deref() {
         Some("20429") => SendOutcome::throttled(retry_after(&response.headers), code, reason),
-        Some("21611" | "30001") => SendOutcome::throttled(Some(LONG_BACKOFF), code, reason),
+        Some("21611" | "30001" | "63038") => {
+            SendOutcome::throttled(Some(LONG_BACKOFF), code, reason)
+        }
+        Some("63017") => SendOutcome::throttled(
+            retry_after(&response.headers).or(Some(ACCOUNT_MPS_BACKOFF)),
+            code,
+            reason,
+        ),
         Some("21610") => SendOutcome::OptedOut {
             code: "21610".into(),
         },

@@ -99,13 +99,27 @@ async fn a_bare_429_is_throttled() {
 
 #[tokio::test]
 async fn full_sender_queues_back_off_long() {
-    for code in [21611, 30001] {
+    for code in [21611, 30001, 63038] {
         let o = outcome(error(400, code)).await;
         assert!(
             retry(Some(LONG_BACKOFF), Some(&code.to_string()), true)(&o),
             "{o:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn the_accounts_combined_rate_slows_the_lane() {
+    let o = outcome(error(429, 63017)).await;
+    assert!(
+        retry(Some(Duration::from_secs(1)), Some("63017"), true)(&o),
+        "{o:?}"
+    );
+    let hinted = outcome(error(429, 63017).header("retry-after", "4")).await;
+    assert!(
+        retry(Some(Duration::from_secs(4)), Some("63017"), true)(&hinted),
+        "{hinted:?}"
+    );
 }
 
 #[tokio::test]
