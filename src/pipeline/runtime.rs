@@ -80,9 +80,28 @@ impl Pipeline {
         );
         stages.push(spawn_stage(bus.clone(), cfg, fanout, shutdown.clone()));
 
+        // One transaction at a time, carrying every callback that arrived while the last one
+        // committed (at most one per receipts processor).
+        let advances_store = store.clone();
+        let advances = BatchConfig {
+            size: config.receipts_concurrency.max(1),
+            timeout: Duration::ZERO,
+            capacity: config.receipts_concurrency.max(1) * 4,
+        };
+        let (advances, task) = Batcher::spawn(advances, move |(), updates, _trigger| {
+            let store = advances_store.clone();
+            async move {
+                store
+                    .advance_statuses(&updates)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+        });
+        batchers.push(task);
         let receipts = Arc::new(ReceiptsStage {
             store: store.clone(),
             bus: bus.clone(),
+            advances,
         });
         let cfg = stage(
             QueueName::receipts(),

@@ -89,69 +89,140 @@ impl Store {
         status: MessageStatus,
         error_code: Option<&str>,
     ) -> Result<AdvanceOutcome, StoreError> {
+        let update = StatusUpdate {
+            carrier: carrier.to_owned(),
+            provider_message_id: provider_message_id.to_owned(),
+            status,
+            error_code: error_code.map(str::to_owned),
+        };
+        let mut outcomes = self.advance_statuses(std::slice::from_ref(&update)).await?;
+        Ok(outcomes.pop().unwrap_or(AdvanceOutcome::Unknown))
+    }
+
+    /// Applies many status callbacks in one transaction (one commit, one write lock) and says
+    /// what each did, in the order given. Rows are visited in provider-id order, so two batches
+    /// on PostgreSQL always lock shared messages in the same order and never deadlock.
+    pub async fn advance_statuses(
+        &self,
+        updates: &[StatusUpdate],
+    ) -> Result<Vec<AdvanceOutcome>, StoreError> {
         let sql = format!(
             "UPDATE messages SET {SET_STATUS} WHERE carrier = $1 AND provider_message_id = $2 \
              AND status_rank < $4 \
              RETURNING id, community_id, broadcast_id, from_number, to_number, sent_at, delivered_at"
         );
-        type Moved = (
-            i64,
-            i64,
-            Option<i64>,
-            Option<String>,
-            String,
-            Option<DateTime<Utc>>,
-            Option<DateTime<Utc>>,
-        );
         let current_sql =
             "SELECT id, status FROM messages WHERE carrier = $1 AND provider_message_id = $2";
-        // The UPDATE and the SELECT are two statements: a send result committing between them
-        // makes the UPDATE miss a row the SELECT then sees behind the reported status. That is
-        // no duplicate; look again rather than drop the callback as stale.
-        for _ in 0..ADVANCE_LOOKS {
-            let at = Utc::now();
-            let (sent, delivered) = implied_times(status, at);
-            let moved: Option<Moved> = with_pool!(self, pool => sqlx::query_as(&sql)
-                .bind(carrier)
-                .bind(provider_message_id)
-                .bind(status.as_str())
-                .bind(i32::from(status.rank()))
-                .bind(error_code)
-                .bind(at)
-                .bind(sent)
-                .bind(delivered)
-                .fetch_optional(pool)
-                .await)?;
-            if let Some((message_id, community_id, broadcast_id, from, to, sent_at, delivered_at)) =
-                moved
-            {
-                let from = opt_sender_address("messages.from_number", from.as_deref())?;
-                let to = phone("messages.to_number", &to)?;
-                return Ok(AdvanceOutcome::Advanced {
-                    message_id,
-                    status,
-                    community_id,
-                    broadcast_id,
-                    from,
-                    to,
-                    sent_at,
-                    delivered_at,
-                });
+        let mut order: Vec<usize> = (0..updates.len()).collect();
+        order.sort_by(|&a, &b| {
+            let key = |u: &StatusUpdate| (u.carrier.clone(), u.provider_message_id.clone());
+            key(&updates[a]).cmp(&key(&updates[b]))
+        });
+        let found: Vec<(usize, Found)> = with_pool!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            let mut found = Vec::with_capacity(updates.len());
+            for &i in &order {
+                let u = &updates[i];
+                // The UPDATE and the SELECT are two statements: on PostgreSQL a send result
+                // committing between them makes the UPDATE miss a row the SELECT then sees
+                // behind the reported status. That is no duplicate; look again rather than
+                // drop the callback as stale. Still behind after every look: some writer keeps
+                // racing us, and the stage retries it later as unknown.
+                let mut result = Found::Unknown;
+                for _ in 0..ADVANCE_LOOKS {
+                    let at = Utc::now();
+                    let (sent, delivered) = implied_times(u.status, at);
+                    let moved: Option<Moved> = sqlx::query_as(&sql)
+                        .bind(&u.carrier)
+                        .bind(&u.provider_message_id)
+                        .bind(u.status.as_str())
+                        .bind(i32::from(u.status.rank()))
+                        .bind(u.error_code.as_deref())
+                        .bind(at)
+                        .bind(sent)
+                        .bind(delivered)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if let Some(moved) = moved {
+                        result = Found::Moved(moved);
+                        break;
+                    }
+                    let current: Option<(i64, String)> = sqlx::query_as(current_sql)
+                        .bind(&u.carrier)
+                        .bind(&u.provider_message_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    let Some((id, stored)) = current else { break };
+                    // Behind the report means a racing write: look again.
+                    let behind = message_status(&stored).is_ok_and(|c| c.rank() < u.status.rank());
+                    if !behind {
+                        result = Found::Current(id, stored);
+                        break;
+                    }
+                }
+                found.push((i, result));
             }
-            let current: Option<(i64, String)> = with_pool!(self, pool => sqlx::query_as(current_sql)
-                .bind(carrier).bind(provider_message_id).fetch_optional(pool).await)?;
-            let Some((message_id, current)) = current else {
-                return Ok(AdvanceOutcome::Unknown);
-            };
-            let current = message_status(&current)?;
-            if current.rank() >= status.rank() {
-                return Ok(AdvanceOutcome::Stale {
-                    message_id,
-                    current,
-                });
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(found)
+        }
+        .await)?;
+        let mut outcomes: Vec<Option<AdvanceOutcome>> = vec![None; updates.len()];
+        for (i, result) in found {
+            outcomes[i] = Some(decode_found(result, updates[i].status)?);
+        }
+        Ok(outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or(AdvanceOutcome::Unknown))
+            .collect())
+    }
+}
+
+/// One status callback for [`Store::advance_statuses`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusUpdate {
+    pub carrier: String,
+    pub provider_message_id: String,
+    pub status: MessageStatus,
+    pub error_code: Option<String>,
+}
+
+/// The row an UPDATE moved: id, community, broadcast, from, to, sent_at, delivered_at.
+type Moved = (
+    i64,
+    i64,
+    Option<i64>,
+    Option<String>,
+    String,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+);
+
+/// What the transaction found for one update, before decoding.
+enum Found {
+    Moved(Moved),
+    /// Not moved: the message's id and stored status, at or past the report.
+    Current(i64, String),
+    Unknown,
+}
+
+fn decode_found(found: Found, status: MessageStatus) -> Result<AdvanceOutcome, StoreError> {
+    Ok(match found {
+        Found::Moved((message_id, community_id, broadcast_id, from, to, sent_at, delivered_at)) => {
+            AdvanceOutcome::Advanced {
+                message_id,
+                status,
+                community_id,
+                broadcast_id,
+                from: opt_sender_address("messages.from_number", from.as_deref())?,
+                to: phone("messages.to_number", &to)?,
+                sent_at,
+                delivered_at,
             }
         }
-        // Still behind after every look: some writer keeps racing us; the stage retries later.
-        Ok(AdvanceOutcome::Unknown)
-    }
+        Found::Current(message_id, current) => AdvanceOutcome::Stale {
+            message_id,
+            current: message_status(&current)?,
+        },
+        Found::Unknown => AdvanceOutcome::Unknown,
+    })
 }

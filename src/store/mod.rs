@@ -80,7 +80,7 @@ pub use keywords::{InboundAction, InboundApplied, MembershipChange};
 pub use members::{JoinedVia, Member};
 pub use members_bulk::ImportOutcome;
 pub use message_parts::derive_status;
-pub use message_status::AdvanceOutcome;
+pub use message_status::{AdvanceOutcome, StatusUpdate};
 pub use messages::{Message, NewTransactional, Priority};
 pub use outbox::OutboxItem;
 pub use pool::{Backend, Store};

@@ -9,15 +9,21 @@ use super::{decode, retry};
 use crate::bus::{Bus, Delivery, Lane, Outcome, QueueName};
 use crate::domain::MessageStatus;
 use crate::events::{Event, seal, timestamp, v1};
+use crate::pipeline::Batcher;
 use crate::pipeline::Processor;
-use crate::store::{AdvanceOutcome, Store, StoreError};
+use crate::store::{AdvanceOutcome, StatusUpdate, Store, StoreError};
 use crate::telemetry::metrics::{RECEIPT_LATENCY_SECONDS, RECEIPTS_TOTAL, WEBHOOKS_TOTAL};
 use prost::Message as _;
+
+/// Applies status callbacks of concurrent processors in one transaction each: callbacks come
+/// twice per send, and one commit per callback made them the busiest writer of a broadcast.
+pub type AdvanceBatcher = Batcher<(), StatusUpdate, AdvanceOutcome>;
 
 /// Applies one status callback; an unknown message is retried (the send result may be in flight).
 pub struct ReceiptsStage {
     pub store: Store,
     pub bus: Bus,
+    pub advances: AdvanceBatcher,
 }
 
 impl Processor for ReceiptsStage {
@@ -116,7 +122,7 @@ impl Processor for ReceiptsStage {
 
 /// The message a callback left failed or undelivered (now, or already on an earlier delivery
 /// of the same callback that crashed before its resend was queued).
-fn failed_message(advanced: &Result<AdvanceOutcome, StoreError>) -> Option<i64> {
+fn failed_message(advanced: &Result<AdvanceOutcome, String>) -> Option<i64> {
     let negative =
         |s: &MessageStatus| matches!(s, MessageStatus::Failed | MessageStatus::Undelivered);
     match advanced {
@@ -190,7 +196,7 @@ impl ReceiptsStage {
         cmd: &v1::ApplyReceipt,
         status: MessageStatus,
         error_code: Option<&str>,
-    ) -> Result<AdvanceOutcome, StoreError> {
+    ) -> Result<AdvanceOutcome, String> {
         if let Ok(message_id) = cmd.client_ref.parse::<i64>() {
             let outcome = self
                 .store
@@ -201,20 +207,23 @@ impl ReceiptsStage {
                     status,
                     error_code,
                 )
-                .await?;
+                .await
+                .map_err(|e| e.to_string())?;
             // Not one of ours (another system on the account sets its own client-ref).
             if outcome != AdvanceOutcome::Unknown {
                 return Ok(outcome);
             }
         }
-        self.store
-            .advance_status_by_provider_id(
-                &cmd.carrier,
-                &cmd.provider_message_id,
-                status,
-                error_code,
-            )
+        let update = StatusUpdate {
+            carrier: cmd.carrier.clone(),
+            provider_message_id: cmd.provider_message_id.clone(),
+            status,
+            error_code: error_code.map(str::to_owned),
+        };
+        self.advances
+            .submit((), update)
             .await
+            .map_err(|e| e.to_string())
     }
 
     /// The carrier refused the message because its recipient opted out there: like the deliver

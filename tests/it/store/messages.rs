@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use floodgate::domain::MessageStatus::{self, Delivered, Failed, Sending, Sent, Undelivered};
 use floodgate::domain::SenderAddress;
-use floodgate::store::{AdvanceOutcome, NewTransactional, Priority, SendRecord, Store};
+use floodgate::store::{
+    AdvanceOutcome, NewTransactional, Priority, SendRecord, StatusUpdate, Store,
+};
 
 use super::fixtures::{claim, community, now, phone};
 use crate::support::TestDb;
@@ -232,6 +234,55 @@ async fn unknown_provider_id_is_reported(db: TestDb) {
     assert!(matches!(failed, AdvanceOutcome::Advanced { ref to, .. } if *to == phone(1)));
 }
 
+/// One transaction of callbacks: each gets its own outcome, in the order given, whatever order
+/// the rows are visited in; two callbacks for one message apply one after the other.
+async fn a_batch_of_callbacks_answers_each_in_order(db: TestDb) {
+    let (c, _) = community(&db.store, 1).await;
+    let (first, first_sid) = in_flight(&db.store, c, 1).await;
+    let (second, second_sid) = in_flight(&db.store, c, 2).await;
+    let update = |sid: &str, status, code: Option<&str>| StatusUpdate {
+        carrier: "twilio".into(),
+        provider_message_id: sid.into(),
+        status,
+        error_code: code.map(str::to_owned),
+    };
+    let outcomes = db
+        .store
+        .advance_statuses(&[
+            update(&second_sid, Delivered, None),
+            update("SM-nope", Sent, None),
+            update(&first_sid, Sent, None),
+            update(&first_sid, Undelivered, Some("30005")),
+            update(&second_sid, Sent, None),
+        ])
+        .await
+        .unwrap();
+    let kinds: Vec<(Option<i64>, &str)> = outcomes
+        .iter()
+        .map(|o| match o {
+            AdvanceOutcome::Advanced { message_id, .. } => (Some(*message_id), "advanced"),
+            AdvanceOutcome::Stale { message_id, .. } => (Some(*message_id), "stale"),
+            AdvanceOutcome::Unknown => (None, "unknown"),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (Some(second), "advanced"),
+            (None, "unknown"),
+            (Some(first), "advanced"),
+            (Some(first), "advanced"),
+            (Some(second), "stale"),
+        ]
+    );
+    let m = db.store.message(first).await.unwrap().unwrap();
+    assert_eq!(
+        (m.status, m.last_error_code.as_deref()),
+        (Undelivered, Some("30005"))
+    );
+    assert_eq!(db.store.advance_statuses(&[]).await.unwrap(), []);
+}
+
 /// One batch of send results: each row gets its own provider id, status and code; sent_at is
 /// set for a carrier verdict but not for a cancel; nothing moves back; the furthest of two
 /// results for one message wins.
@@ -361,6 +412,7 @@ async fn a_callback_racing_the_send_record_is_never_called_stale(db: TestDb) {
 }
 
 on_both_backends!(
+    a_batch_of_callbacks_answers_each_in_order,
     a_batch_of_send_results_lands_row_by_row,
     a_callback_racing_the_send_record_is_never_called_stale,
     transactional_message_round_trip,
