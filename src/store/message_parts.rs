@@ -9,10 +9,10 @@
 //! makes too; if Vonage reports on more parts than that, the parts seen count instead. Statuses
 //! only move forward, for each part and for the message.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 
-use super::decode::{message_status, opt_sender_address, phone};
-use super::message_status::{SET_STATUS, implied_times};
+use super::decode::message_status;
+use super::message_status::{Moved, SET_STATUS, advanced, implied_times};
 use super::{AdvanceOutcome, Store, StoreError};
 use crate::domain::{MessageBody, MessageStatus};
 
@@ -50,16 +50,6 @@ pub fn derive_status(
         (MessageStatus::Sent, None)
     }
 }
-
-type Moved = (
-    i64,
-    i64,
-    Option<i64>,
-    Option<String>,
-    String,
-    Option<DateTime<Utc>>,
-    Option<DateTime<Utc>>,
-);
 
 impl Store {
     /// Applies one part's report to message `message_id` of `carrier`, named by our reference.
@@ -111,24 +101,13 @@ impl Store {
         let Some((current, moved)) = outcome else {
             return Ok(AdvanceOutcome::Unknown);
         };
-        let Some((status, (id, community_id, broadcast_id, from, to, sent_at, delivered_at))) =
-            moved
-        else {
+        let Some((status, moved)) = moved else {
             return Ok(AdvanceOutcome::Stale {
                 message_id,
                 current: message_status(&current)?,
             });
         };
-        Ok(AdvanceOutcome::Advanced {
-            message_id: id,
-            status,
-            community_id,
-            broadcast_id,
-            from: opt_sender_address("messages.from_number", from.as_deref())?,
-            to: phone("messages.to_number", &to)?,
-            sent_at,
-            delivered_at,
-        })
+        advanced(moved, status)
     }
 }
 

@@ -187,7 +187,7 @@ pub struct StatusUpdate {
 }
 
 /// The row an UPDATE moved: id, community, broadcast, from, to, sent_at, delivered_at.
-type Moved = (
+pub(super) type Moved = (
     i64,
     i64,
     Option<i64>,
@@ -207,22 +207,26 @@ enum Found {
 
 fn decode_found(found: Found, status: MessageStatus) -> Result<AdvanceOutcome, StoreError> {
     Ok(match found {
-        Found::Moved((message_id, community_id, broadcast_id, from, to, sent_at, delivered_at)) => {
-            AdvanceOutcome::Advanced {
-                message_id,
-                status,
-                community_id,
-                broadcast_id,
-                from: opt_sender_address("messages.from_number", from.as_deref())?,
-                to: phone("messages.to_number", &to)?,
-                sent_at,
-                delivered_at,
-            }
-        }
+        Found::Moved(moved) => advanced(moved, status)?,
         Found::Current(message_id, current) => AdvanceOutcome::Stale {
             message_id,
             current: message_status(&current)?,
         },
         Found::Unknown => AdvanceOutcome::Unknown,
+    })
+}
+
+/// The outcome for a row an UPDATE moved to `status`.
+pub(super) fn advanced(moved: Moved, status: MessageStatus) -> Result<AdvanceOutcome, StoreError> {
+    let (message_id, community_id, broadcast_id, from, to, sent_at, delivered_at) = moved;
+    Ok(AdvanceOutcome::Advanced {
+        message_id,
+        status,
+        community_id,
+        broadcast_id,
+        from: opt_sender_address("messages.from_number", from.as_deref())?,
+        to: phone("messages.to_number", &to)?,
+        sent_at,
+        delivered_at,
     })
 }
