@@ -28,13 +28,14 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Parsed, Problem> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| Problem::bad_request("invalid_csv", format!("the CSV is not UTF-8: {e}")))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    too_many(text.lines().count())?;
+    // Where each line ends: the row limit before reading, and every row's line number after.
+    let newlines: Vec<usize> = text.match_indices('\n').map(|(at, _)| at).collect();
+    too_many(newlines.len() + usize::from(!text.is_empty() && !text.ends_with('\n')))?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
-    let newlines: Vec<usize> = text.match_indices('\n').map(|(at, _)| at).collect();
     let mut parsed = Parsed::default();
     let mut column = None;
     for (index, record) in reader.records().enumerate() {

@@ -11,6 +11,7 @@
 pub mod broadcasts;
 mod error_chain;
 mod logging;
+pub mod memory;
 pub mod metrics;
 mod recorder;
 mod sampler;

@@ -98,6 +98,7 @@ async fn a_retried_stop_does_not_undo_a_later_join(backend: Backend) {
     // The carrier resends the old STOP (same message id): answered, and nothing changes.
     assert!(send("stop-7", "STOP").await.unwrap().status().is_success());
     assert_eq!(status(&edge, &phone).await, MemberStatus::Subscribed);
+    // And once the pipeline has taken the resend too (it finds the text already stored).
     edge.barrier("after-retry-7").await;
     assert_eq!(status(&edge, &phone).await, MemberStatus::Subscribed);
 }
