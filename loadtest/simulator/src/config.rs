@@ -30,7 +30,7 @@ pub struct SimConfig {
     /// A window of forced over-limit answers, if any.
     pub storm: Option<Storm>,
     /// Fraction of accepted messages whose final callback is a failure (Twilio
-    /// `undelivered` 30003, Telnyx `delivery_failed` 40008, Vonage `failed` err-code 2).
+    /// `undelivered` 30005, Telnyx `delivery_failed` 40008, Vonage `failed` err-code 3: all final).
     pub undelivered_ratio: f64,
     /// Whether status callbacks are sent at all.
     pub callbacks: bool,

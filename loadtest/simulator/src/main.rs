@@ -98,7 +98,7 @@ struct Args {
     /// Fraction of requests in the storm answered over-limit.
     #[arg(long, default_value_t = 1.0)]
     storm_ratio: f64,
-    /// Fraction of messages finally undelivered (30003).
+    /// Fraction of messages finally undelivered (Twilio 30005).
     #[arg(long, default_value_t = 0.0)]
     undelivered_ratio: f64,
     /// Delay before each status callback.

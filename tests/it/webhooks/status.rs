@@ -46,19 +46,19 @@ async fn statuses_only_move_forward(backend: Backend) {
     );
     assert_eq!(after.delivered_at, delivered.delivered_at);
 
-    // Twilio: undelivered with its error code is final.
+    // Twilio: undelivered with a final error code (30005, unknown handset) is final.
     let id = edge.sent_message("twilio", "SMbad").await;
     let response = edge
         .twilio(
             "status",
-            &twilio_status("SMbad", "undelivered", Some("30003")),
+            &twilio_status("SMbad", "undelivered", Some("30005")),
         )
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
     let message = edge.wait_status(id, MessageStatus::Undelivered).await;
-    assert_eq!(message.last_error_code.as_deref(), Some("30003"));
+    assert_eq!(message.last_error_code.as_deref(), Some("30005"));
     let late = edge.twilio("status", &twilio_status("SMbad", "delivered", None));
     assert_eq!(late.send().await.unwrap().status(), 200);
     receipts(&edge, "twilio", "stale", 3.0).await;
@@ -218,7 +218,7 @@ async fn a_callback_saying_the_recipient_opted_out_unsubscribes_them(backend: Ba
 
     // Another refusal is no opt-out.
     let (id, phone) = sent_to_member(&edge, "twilio", "SMgone", 13).await;
-    let undelivered = twilio_status("SMgone", "undelivered", Some("30003"));
+    let undelivered = twilio_status("SMgone", "undelivered", Some("30005"));
     assert_eq!(
         edge.twilio("status", &undelivered)
             .send()

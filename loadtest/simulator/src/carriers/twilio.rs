@@ -23,8 +23,9 @@ use crate::signing::{TWILIO_SIGNATURE_HEADER, twilio_signature};
 
 /// The API version in Twilio's paths and callbacks.
 pub const API_VERSION: &str = "2010-04-01";
-/// `ErrorCode` of an `undelivered` callback: 30003, unreachable handset (transient).
-const UNREACHABLE: u16 = 30003;
+/// `ErrorCode` of a finally `undelivered` callback: 30005, unknown destination handset. (30003,
+/// unreachable for now, is transient: a client may rightly send the message again.)
+const UNREACHABLE: u16 = 30005;
 
 /// Marker for the [`Wire`] implementation.
 pub(crate) struct Twilio;

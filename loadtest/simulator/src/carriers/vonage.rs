@@ -25,8 +25,9 @@ use crate::config::{Account, Carrier};
 use crate::engine::Shared;
 use crate::signing::vonage_signature;
 
-/// DLR `err-code` of a failed message: 2, absent subscriber (temporary).
-const ABSENT_SUBSCRIBER: &str = "2";
+/// DLR `err-code` of a finally failed message: 3, absent subscriber (permanent). (2, the
+/// temporary kind, invites the client to send again.)
+const ABSENT_SUBSCRIBER: &str = "3";
 /// The `network` / `network-code` every message is routed through (a US MCC-MNC).
 const NETWORK: &str = "310260";
 /// What each part costs, as Vonage writes prices.

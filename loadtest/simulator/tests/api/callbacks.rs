@@ -127,7 +127,7 @@ async fn sent_then_delivered_signed_for_the_exact_url() {
 }
 
 #[tokio::test]
-async fn undelivered_carries_30003_and_the_default_url_is_used() {
+async fn undelivered_carries_30005_and_the_default_url_is_used() {
     let (addr, mut rx) = receiver().await;
     let config = SimConfig {
         undelivered_ratio: 1.0,
@@ -139,7 +139,7 @@ async fn undelivered_carries_30003_and_the_default_url_is_used() {
     assert_eq!(next(&mut rx).await.get("MessageStatus"), Some("sent"));
     let last = next(&mut rx).await;
     assert_eq!(last.get("MessageStatus"), Some("undelivered"));
-    assert_eq!(last.get("ErrorCode"), Some("30003"));
+    assert_eq!(last.get("ErrorCode"), Some("30005"));
     t.sim.shutdown().await;
 }
 

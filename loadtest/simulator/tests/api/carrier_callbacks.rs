@@ -250,7 +250,7 @@ async fn vonage_dlrs_are_unsigned_without_a_secret() {
     let form = next(&mut rx).await.form();
     assert_eq!(
         (form["status"].as_str(), form["err-code"].as_str()),
-        ("failed", "2")
+        ("failed", "3")
     );
     assert!(!form.contains_key("sig") && !form.contains_key("timestamp"));
     t.sim.shutdown().await;
