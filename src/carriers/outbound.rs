@@ -49,6 +49,13 @@ pub enum SendOutcome {
     Failed { code: String, reason: String },
     /// The recipient opted out at the carrier: the caller also unsubscribes the member.
     OptedOut { code: String },
+    /// The sender number's own queue at the carrier is full (Twilio 21611): that number waits
+    /// `pause` while the account's other numbers go on; no attempt is spent.
+    SenderBusy {
+        pause: Duration,
+        code: String,
+        reason: String,
+    },
 }
 
 impl SendOutcome {

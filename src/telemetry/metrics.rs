@@ -76,7 +76,8 @@ pub const OUTBOX_FORWARDED_TOTAL: &str = "floodgate_outbox_forwarded_total";
 /// Send attempts by outcome. Labels: `carrier`, `outcome` (sent|failed|opted_out|retry|
 /// throttled: the carrier answered 429 or queue full|skipped_opted_out|held_at_departure: the
 /// departure gate made a send wait (it looks again, spends no token)|capped: daily cap
-/// reached|parked: sender saturated, back later|claim_lost: the claim ran out while waiting and
+/// reached|sender_busy: the sender's queue at the carrier is full (Twilio 21611), that number
+/// pauses|parked: sender saturated, back later|claim_lost: the claim ran out while waiting and
 /// another worker took the message).
 pub const CARRIER_SENDS_TOTAL: &str = "floodgate_carrier_sends_total";
 /// Carrier API request latency, seconds. Labels: `carrier`.

@@ -10,7 +10,8 @@ const ACCOUNT_MPS_BACKOFF: std::time::Duration = std::time::Duration::from_secs(
 
 /// 201 carries the Message (`sid`); errors carry `{"code": 21211, "message": ...}`.
 /// - 20429 / 429: concurrency limit, never processed → retry throttled, honouring `Retry-After`.
-/// - 21611 / 30001: sender or service queue holds >10 h → throttled with [`LONG_BACKOFF`].
+/// - 21611: this sender's queue holds >10 h → that number pauses [`LONG_BACKOFF`], others go on.
+/// - 30001: a Messaging Service's queue overflowed → throttled with [`LONG_BACKOFF`].
 /// - 63038: the account's daily limit (rolling 24 h) → throttled with [`LONG_BACKOFF`].
 /// - 63017: the account's combined rate (2,000 MPS) → throttled, `Retry-After` else 1 s.
 /// - 21610: recipient sent STOP → opted out, never retry.
@@ -41,9 +42,12 @@ pub fn classify(response: &RawResponse) -> SendOutcome {
     let reason = format!("HTTP {}: {message}", response.status.as_u16());
     match code.as_deref() {
         Some("20429") => SendOutcome::throttled(retry_after(&response.headers), code, reason),
-        Some("21611" | "30001" | "63038") => {
-            SendOutcome::throttled(Some(LONG_BACKOFF), code, reason)
-        }
+        Some("21611") => SendOutcome::SenderBusy {
+            pause: LONG_BACKOFF,
+            code: "21611".into(),
+            reason,
+        },
+        Some("30001" | "63038") => SendOutcome::throttled(Some(LONG_BACKOFF), code, reason),
         Some("63017") => SendOutcome::throttled(
             retry_after(&response.headers).or(Some(ACCOUNT_MPS_BACKOFF)),
             code,

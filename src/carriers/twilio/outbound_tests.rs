@@ -99,13 +99,22 @@ async fn a_bare_429_is_throttled() {
 
 #[tokio::test]
 async fn full_sender_queues_back_off_long() {
-    for code in [21611, 30001, 63038] {
+    for code in [30001, 63038] {
         let o = outcome(error(400, code)).await;
         assert!(
             retry(Some(LONG_BACKOFF), Some(&code.to_string()), true)(&o),
             "{o:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_full_sender_queue_pauses_that_sender_only() {
+    let o = outcome(error(400, 21611)).await;
+    assert!(
+        matches!(&o, SendOutcome::SenderBusy { pause, code, .. } if *pause == LONG_BACKOFF && code == "21611"),
+        "{o:?}"
+    );
 }
 
 #[tokio::test]

@@ -33,6 +33,10 @@ enum Admitted {
     Capped {
         until: chrono::DateTime<Utc>,
     },
+    /// The sender's queue at the carrier is full; its messages wait until then.
+    SenderPaused {
+        until: std::time::Instant,
+    },
 }
 
 /// Writes send results in batches; each submitter learns when its row is durable.
@@ -253,6 +257,11 @@ impl DeliverStage {
                 Admitted::Go(grant, slot) => (grant, slot),
                 Admitted::Settled => return Ok(()),
                 Admitted::Capped { until } => return self.defer_until(message, queue, until).await,
+                Admitted::SenderPaused { until } => {
+                    self.count("sender_busy");
+                    let wait = until.saturating_duration_since(std::time::Instant::now());
+                    return self.defer(message, queue, Some(wait), "sender_busy").await;
+                }
             };
             let sms = OutboundSms {
                 to: &message.to,
@@ -283,7 +292,7 @@ impl DeliverStage {
                 if throttled_rounds <= MAX_THROTTLED_ROUNDS {
                     continue;
                 }
-                return self.defer(message, queue, *hint).await;
+                return self.defer(message, queue, *hint, "throttled").await;
             }
             return self.settle(message, outcome, queue).await;
         }
@@ -298,6 +307,9 @@ impl DeliverStage {
         body: &MessageBody,
         from: &str,
     ) -> Result<Admitted, String> {
+        if let Some(until) = self.throttle.sender_paused_until(from) {
+            return Ok(Admitted::SenderPaused { until });
+        }
         let waited = std::time::Instant::now();
         let grant = match self
             .throttle
@@ -399,6 +411,23 @@ impl DeliverStage {
                 self.record(message.id, MessageStatus::Failed, None, Some(code))
                     .await
             }
+            SendOutcome::SenderBusy {
+                pause,
+                code,
+                reason,
+            } => {
+                self.count("sender_busy");
+                if let Some(from) = &message.from {
+                    self.throttle.pause_sender(from.as_str(), pause);
+                }
+                tracing::info!(
+                    message_id = message.id,
+                    code,
+                    reason,
+                    "the sender's queue at the carrier is full; the message waits"
+                );
+                self.defer(message, queue, Some(pause), "sender_busy").await
+            }
             SendOutcome::OptedOut { code } => {
                 self.count("opted_out");
                 self.store
@@ -445,15 +474,17 @@ impl DeliverStage {
         }
     }
 
-    /// Puts a throttled message back through the delay queue without spending an attempt.
+    /// Puts a throttled message back through the delay queue without spending an attempt;
+    /// `why` is recorded as its last error.
     async fn defer(
         &self,
         message: &Claimed,
         queue: &QueueName,
         hint: Option<Duration>,
+        why: &str,
     ) -> Result<(), String> {
         self.store
-            .defer_message(message.id, Some("throttled"))
+            .defer_message(message.id, Some(why))
             .await
             .map_err(|e| e.to_string())?;
         let delay = hint.unwrap_or(self.retry.max_delay);

@@ -7,7 +7,7 @@ use crate::telemetry::metrics::{
 };
 
 /// Every outcome label of `floodgate_carrier_sends_total`.
-const OUTCOMES: [&str; 10] = [
+const OUTCOMES: [&str; 11] = [
     "sent",
     "failed",
     "opted_out",
@@ -16,6 +16,7 @@ const OUTCOMES: [&str; 10] = [
     "skipped_opted_out",
     "held_at_departure",
     "capped",
+    "sender_busy",
     "parked",
     "claim_lost",
 ];

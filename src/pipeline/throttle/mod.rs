@@ -101,6 +101,8 @@ struct Inner {
     looked_up: RwLock<HashSet<String>>,
     aimd: Mutex<Aimd>,
     cap: Option<DailyCapCounter>,
+    /// Numbers whose own queue at the carrier is full, until when they wait.
+    sender_pauses: Mutex<HashMap<String, Instant>>,
 }
 
 impl Throttle {
@@ -151,6 +153,7 @@ impl Throttle {
                 looked_up: RwLock::default(),
                 aimd: Mutex::new(Aimd::new(rate, Instant::now())),
                 cap,
+                sender_pauses: Mutex::default(),
             }),
         };
         throttle.publish_gauges();
@@ -265,6 +268,38 @@ impl Throttle {
                 .increment(1);
             self.apply_rate(back_off.rate);
         }
+    }
+
+    /// The carrier's queue for `sender` is full: that number sends nothing for `pause`, while
+    /// the account and its other numbers go on at their pace.
+    pub fn pause_sender(&self, sender: &str, pause: Duration) {
+        let until = Instant::now() + pause;
+        tracing::warn!(carrier = %self.inner.carrier, sender, pause_s = pause.as_secs(), "the carrier's queue for this sender is full: pausing the number");
+        self.sender_pauses()
+            .entry(sender.to_owned())
+            .and_modify(|at| *at = (*at).max(until))
+            .or_insert(until);
+    }
+
+    /// Until when `sender` waits after a full queue at the carrier, if it does.
+    pub fn sender_paused_until(&self, sender: &str) -> Option<Instant> {
+        let mut pauses = self.sender_pauses();
+        let now = Instant::now();
+        match pauses.get(sender) {
+            Some(&until) if until > now => Some(until),
+            Some(_) => {
+                pauses.remove(sender);
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn sender_pauses(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
+        self.inner
+            .sender_pauses
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// A send went through: the next back-off starts from the base pause.

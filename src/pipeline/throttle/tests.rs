@@ -324,3 +324,20 @@ async fn a_send_granted_before_a_back_off_is_held_at_departure() {
         "{wait:?}"
     );
 }
+
+#[test]
+fn a_full_sender_queue_pauses_that_number_only_and_for_a_while() {
+    let throttle = Throttle::new("test", 100.0, 5, LimitUnit::Requests);
+    let (busy, other) = ("+14155550100", "+14155550199");
+    assert_eq!(throttle.sender_paused_until(busy), None);
+    throttle.pause_sender(busy, Duration::from_millis(150));
+    let until = throttle.sender_paused_until(busy).expect("paused");
+    assert!(until > Instant::now() + Duration::from_millis(100));
+    assert_eq!(throttle.sender_paused_until(other), None, "the others go on");
+    // A shorter pause reported later does not cut the longer one short.
+    throttle.pause_sender(busy, Duration::from_millis(10));
+    assert_eq!(throttle.sender_paused_until(busy), Some(until));
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(throttle.sender_paused_until(busy), None, "the pause ends");
+    assert_eq!(throttle.rates().1, 100.0, "the account's rate is untouched");
+}
