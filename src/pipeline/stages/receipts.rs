@@ -1,19 +1,19 @@
-//! Receipts stage: carrier status callbacks move messages forward, never back.
+//! Receipts stage: carrier status callbacks move messages forward, never back; a failure for a
+//! passing reason sends the message again.
 
 use std::time::Duration;
 
 use bytes::Bytes;
 use chrono::Utc;
+use prost::Message as _;
 
 use super::{decode, retry};
 use crate::bus::{Bus, Delivery, Lane, Outcome, QueueName};
 use crate::domain::MessageStatus;
 use crate::events::{Event, seal, timestamp, v1};
-use crate::pipeline::Batcher;
-use crate::pipeline::Processor;
+use crate::pipeline::{Batcher, Processor};
 use crate::store::{AdvanceOutcome, StatusUpdate, Store, StoreError};
 use crate::telemetry::metrics::{RECEIPT_LATENCY_SECONDS, RECEIPTS_TOTAL, WEBHOOKS_TOTAL};
-use prost::Message as _;
 
 /// Applies status callbacks of concurrent processors in one transaction each: callbacks come
 /// twice per send, and one commit per callback made them the busiest writer of a broadcast.

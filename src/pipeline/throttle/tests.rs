@@ -333,7 +333,11 @@ fn a_full_sender_queue_pauses_that_number_only_and_for_a_while() {
     throttle.pause_sender(busy, Duration::from_millis(150));
     let until = throttle.sender_paused_until(busy).expect("paused");
     assert!(until > Instant::now() + Duration::from_millis(100));
-    assert_eq!(throttle.sender_paused_until(other), None, "the others go on");
+    assert_eq!(
+        throttle.sender_paused_until(other),
+        None,
+        "the others go on"
+    );
     // A shorter pause reported later does not cut the longer one short.
     throttle.pause_sender(busy, Duration::from_millis(10));
     assert_eq!(throttle.sender_paused_until(busy), Some(until));
