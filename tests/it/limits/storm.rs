@@ -91,16 +91,34 @@ async fn a_429_storm_is_met_with_back_off_then_recovery(setup: Setup) {
     // How fast this machine, right now, actually sends at the limit: the yardstick for the
     // recovery (a debug build sharing 2 cores with the suite may not reach 200/s).
     let before = densest_second(&accepted_since(&sb, 0.0), f64::MAX);
-    sb.sim
-        .update_config(&ConfigPatch {
-            storm_duration_ms: Some(STORM.as_millis() as u64),
-            ..ConfigPatch::default()
-        })
-        .expect("the simulator takes the storm");
-    tokio::time::sleep(STORM).await;
-    let lowest = current_rate(&sb.base)
-        .await
-        .expect("the current-rate gauge");
+    // The storm must strike: on a machine busy with the rest of the suite the engine can pause
+    // for a few seconds on its own, and a storm that meets no request proves nothing. Such a
+    // storm is blown again, at most three times.
+    let mut lowest = RATE;
+    for round in 1..=3 {
+        sb.sim
+            .update_config(&ConfigPatch {
+                storm_duration_ms: Some(STORM.as_millis() as u64),
+                ..ConfigPatch::default()
+            })
+            .expect("the simulator takes the storm");
+        let storm_ends = Instant::now() + STORM;
+        while Instant::now() < storm_ends {
+            if let Some(rate) = current_rate(&sb.base).await {
+                lowest = lowest.min(rate);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let struck = sb
+            .sim
+            .report()
+            .storm
+            .is_some_and(|s| s.throttled_by_storm > 0);
+        if struck {
+            break;
+        }
+        eprintln!("{setup:?}: storm {round} met no request; blowing it again");
+    }
     assert!(lowest < RATE, "the engine did not lower its rate: {lowest}");
 
     eventually(
