@@ -63,6 +63,9 @@ pub struct ConfigPatch {
     pub callback_delay_ms: Option<u64>,
     /// Whether callbacks are sent.
     pub callbacks: Option<bool>,
+    /// Senders whose own queue at the carrier is full: every send from them is refused
+    /// (Twilio 21611, Telnyx 40318, Vonage status 1). Replaces the set; empty clears it.
+    pub full_senders: Option<Vec<String>>,
 }
 
 /// Body of `POST /sim/priority`.
@@ -296,6 +299,9 @@ impl Shared {
             core.callback_delay = Duration::from_millis(ms);
         }
         core.callbacks_enabled = p.callbacks.unwrap_or(core.callbacks_enabled);
+        if let Some(senders) = &p.full_senders {
+            core.full_senders = senders.iter().cloned().collect();
+        }
         Ok(())
     }
 }

@@ -43,6 +43,8 @@ pub(crate) struct Core {
     pub callback_delay: Duration,
     pub default_callback_url: Option<String>,
     pub opted_out: HashSet<String>,
+    /// Senders whose own queue is full: every send from them is refused (Twilio 21611).
+    pub full_senders: HashSet<String>,
     /// Recipients the client marked as priority, with when.
     pub priority: Marks,
     seed: u64,
@@ -90,6 +92,7 @@ impl Shared {
             callback_delay: config.callback_delay,
             default_callback_url: config.default_callback_url.clone(),
             opted_out: config.opted_out.clone(),
+            full_senders: HashSet::new(),
             priority: Marks::default(),
             seed: config.seed,
             rng: StdRng::seed_from_u64(config.seed),
@@ -251,6 +254,9 @@ impl Core {
             .ok_or(Rejection::MissingFrom)?;
         if req.body.as_deref().is_none_or(str::is_empty) {
             return Err(Rejection::MissingBody);
+        }
+        if self.full_senders.contains(from) {
+            return Err(Rejection::SenderQueueFull);
         }
         let to = req
             .to

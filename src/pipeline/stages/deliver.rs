@@ -331,6 +331,10 @@ impl DeliverStage {
             .map_err(|e| e.to_string())?;
         let units = self.throttle.units(body.segments());
         loop {
+            // The number may have been paused while this send waited for its token.
+            if let Some(until) = self.throttle.sender_paused_until(from) {
+                return Ok(Admitted::SenderPaused { until });
+            }
             let check = self.last_look(message).await?;
             match check {
                 SendCheck::Go => {}
@@ -417,6 +421,8 @@ impl DeliverStage {
                 reason,
             } => {
                 self.count("sender_busy");
+                // Never longer than any other delay (`retry_max_ms`), as for every carrier hint.
+                let pause = pause.min(self.retry.max_delay);
                 if let Some(from) = &message.from {
                     self.throttle.pause_sender(from.as_str(), pause);
                 }

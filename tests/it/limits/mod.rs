@@ -2,8 +2,9 @@
 //! its senders' limits in total, through the loss of the instance that sends; limits changed at
 //! runtime reach whichever instance sends; a number without a rate of its own keeps its kind's
 //! default; replies overtake a broadcast backlog; a storm of
-//! 429s makes the engine back off and recover.
+//! 429s makes the engine back off and recover; a sender whose queue is full pauses alone.
 
+mod full_sender;
 mod instances;
 mod kinds;
 mod priority;

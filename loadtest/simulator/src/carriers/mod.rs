@@ -55,6 +55,8 @@ pub(crate) enum Rejection {
     InvalidTo,
     OptedOut,
     Throttled,
+    /// The sender's own queue at the carrier is full (Twilio 21611).
+    SenderQueueFull,
     ServerError,
 }
 

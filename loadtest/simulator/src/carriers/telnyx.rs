@@ -98,7 +98,7 @@ impl Wire for Telnyx {
             Rejection::MissingFrom | Rejection::MissingBody => 10015,
             Rejection::InvalidTo => 10016,
             Rejection::OptedOut => 40300,
-            Rejection::Throttled => 40318,
+            Rejection::Throttled | Rejection::SenderQueueFull => 40318,
             Rejection::ServerError => 10007,
         }
     }
@@ -108,7 +108,7 @@ impl Wire for Telnyx {
             Rejection::Unauthenticated => 401,
             Rejection::MissingFrom | Rejection::MissingBody | Rejection::InvalidTo => 422,
             Rejection::OptedOut => 409,
-            Rejection::Throttled => 429,
+            Rejection::Throttled | Rejection::SenderQueueFull => 429,
             Rejection::ServerError => 500,
         }
     }
@@ -148,7 +148,7 @@ impl Wire for Telnyx {
                 "The recipient has opted out of messages from this messaging profile.".to_owned(),
                 Some("/to"),
             ),
-            Rejection::Throttled => (
+            Rejection::Throttled | Rejection::SenderQueueFull => (
                 "Message queue full",
                 "The message queue for this account or number is full; try again later.".to_owned(),
                 None,

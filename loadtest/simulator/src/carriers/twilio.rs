@@ -129,7 +129,8 @@ impl Wire for Twilio {
             Rejection::MissingFrom
             | Rejection::MissingBody
             | Rejection::InvalidTo
-            | Rejection::OptedOut => 400,
+            | Rejection::OptedOut
+            | Rejection::SenderQueueFull => 400,
             Rejection::Throttled => 429,
             Rejection::ServerError => 500,
         }
@@ -151,6 +152,9 @@ impl Wire for Twilio {
             ),
             Rejection::OptedOut => "Attempt to send to unsubscribed recipient".to_owned(),
             Rejection::Throttled => "Too Many Requests".to_owned(),
+            Rejection::SenderQueueFull => {
+                "This 'From' number has exceeded the maximum number of queued messages".to_owned()
+            }
             Rejection::ServerError => "An internal server error has occurred".to_owned(),
         };
         let status = StatusCode::from_u16(Self::http_status(rejection))
@@ -172,6 +176,7 @@ impl Wire for Twilio {
             Rejection::InvalidTo => 21211,
             Rejection::OptedOut => 21610,
             Rejection::Throttled => 20429,
+            Rejection::SenderQueueFull => 21611,
             Rejection::ServerError => 20500,
         }
     }

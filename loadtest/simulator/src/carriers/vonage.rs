@@ -123,7 +123,7 @@ impl Wire for Vonage {
     /// legacy API has to a STOP block.
     fn error_code(rejection: Rejection) -> u16 {
         match rejection {
-            Rejection::Throttled => 1,
+            Rejection::Throttled | Rejection::SenderQueueFull => 1,
             Rejection::MissingFrom | Rejection::MissingBody => 2,
             Rejection::InvalidTo => 3,
             Rejection::Unauthenticated => 4,
@@ -159,7 +159,7 @@ impl Wire for Vonage {
 
     fn refused(rejection: Rejection, request: &SendRequest) -> Response {
         let text = match rejection {
-            Rejection::Throttled => "Throttled",
+            Rejection::Throttled | Rejection::SenderQueueFull => "Throttled",
             Rejection::MissingFrom => "Missing from param",
             Rejection::MissingBody => "Missing text param",
             Rejection::InvalidTo => "Invalid to param",
