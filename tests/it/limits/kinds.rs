@@ -9,10 +9,10 @@ use floodgate::bus::QueueName;
 use floodgate::domain::{MessageBody, PhoneNumber};
 use floodgate::events::v1;
 use floodgate::store::{CreateBroadcast, NewBroadcast, NewCommunity, SenderKind};
-use floodgate_sim::{Account, SimConfig, SimHandle, Unit};
+use floodgate_sim::{SimConfig, SimHandle};
 use prost::Message as _;
 
-use crate::support::engine::{ACCOUNT_SID, AUTH_TOKEN};
+use crate::support::engine::{ACCOUNT_SID, AUTH_TOKEN, sim_account};
 use crate::support::settle::wait_until_settled;
 use crate::support::{TestApp, carrier_profiles, fresh_sqlite_url, spawn_app_with_profiles_on};
 
@@ -56,14 +56,7 @@ fn densest_second(sends: &[f64]) -> usize {
 /// default of [`LONG_CODE_RATE`]; a community sending from [`SENDER`] with no rate of its own.
 pub async fn start() -> (TestApp, SimHandle, i64, tempfile::TempDir, String) {
     let sim = floodgate_sim::start(SimConfig {
-        accounts: vec![Account {
-            sid: ACCOUNT_SID.into(),
-            auth_token: AUTH_TOKEN.into(),
-            rate: 500.0,
-            burst: 10.0,
-            unit: Unit::Segments,
-            ..Account::default()
-        }],
+        accounts: vec![sim_account(500.0)],
         callback_delay: Duration::from_millis(20),
         ..SimConfig::default()
     })

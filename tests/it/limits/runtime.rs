@@ -3,10 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use floodgate_sim::{Account, SimConfig, SimHandle, Unit};
+use floodgate_sim::{SimConfig, SimHandle};
 
 use super::the_holder;
-use crate::support::engine::{ACCOUNT_SID, AUTH_TOKEN, Engine, EngineSpec, quick_pipeline_file};
+use crate::support::engine::{Engine, EngineSpec, quick_pipeline_file, sim_account};
 use crate::support::settle::wait_until_settled;
 use crate::support::world::World;
 use crate::support::{fresh_postgres_url, fresh_vhost, shared_broker};
@@ -55,14 +55,7 @@ async fn a_limit_set_at_runtime_binds_every_instance_within_seconds() {
     let database_url = fresh_postgres_url().await;
     let amqp_url = fresh_vhost().await;
     let sim = floodgate_sim::start(SimConfig {
-        accounts: vec![Account {
-            sid: ACCOUNT_SID.into(),
-            auth_token: AUTH_TOKEN.into(),
-            rate: RATE,
-            burst: 10.0,
-            unit: Unit::Segments,
-            ..Account::default()
-        }],
+        accounts: vec![sim_account(RATE)],
         ..SimConfig::default()
     })
     .await

@@ -3,9 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use floodgate_sim::{Account, SimConfig, Unit};
+use floodgate_sim::SimConfig;
 
-use crate::support::engine::{ACCOUNT_SID, AUTH_TOKEN, Engine, EngineSpec, quick_pipeline_file};
+use crate::support::engine::{Engine, EngineSpec, quick_pipeline_file, sim_account};
 use crate::support::fresh_postgres_url;
 use crate::support::settle::wait_until_settled;
 use crate::support::world::World;
@@ -19,14 +19,7 @@ async fn a_slow_sender_does_not_hold_up_the_others() {
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = fresh_postgres_url().await;
     let sim = floodgate_sim::start(SimConfig {
-        accounts: vec![Account {
-            sid: ACCOUNT_SID.into(),
-            auth_token: AUTH_TOKEN.into(),
-            rate: 500.0,
-            burst: 10.0,
-            unit: Unit::Segments,
-            ..Account::default()
-        }],
+        accounts: vec![sim_account(500.0)],
         ..SimConfig::default()
     })
     .await

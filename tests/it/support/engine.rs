@@ -14,6 +14,19 @@ pub const ACCOUNT_SID: &str = "AC0000000000000000000000000chaos";
 /// Its auth token: signs sends, status callbacks and inbound webhooks.
 pub const AUTH_TOKEN: &str = "chaos-auth-token";
 
+/// The simulator account the engine's `sim` profile sends as, at `rate` per second with a
+/// burst of 10, counting segments as Twilio does.
+pub fn sim_account(rate: f64) -> floodgate_sim::Account {
+    floodgate_sim::Account {
+        sid: ACCOUNT_SID.into(),
+        auth_token: AUTH_TOKEN.into(),
+        rate,
+        burst: 10.0,
+        unit: floodgate_sim::Unit::Segments,
+        ..floodgate_sim::Account::default()
+    }
+}
+
 /// How to start the engine; the same spec is used for every restart (same store, bus, port).
 #[derive(Debug, Clone)]
 pub struct EngineSpec {
