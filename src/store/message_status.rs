@@ -114,10 +114,7 @@ impl Store {
         let current_sql =
             "SELECT id, status FROM messages WHERE carrier = $1 AND provider_message_id = $2";
         let mut order: Vec<usize> = (0..updates.len()).collect();
-        order.sort_by(|&a, &b| {
-            let key = |u: &StatusUpdate| (u.carrier.clone(), u.provider_message_id.clone());
-            key(&updates[a]).cmp(&key(&updates[b]))
-        });
+        order.sort_by_key(|&i| (&updates[i].carrier, &updates[i].provider_message_id));
         let found: Vec<(usize, Found)> = with_pool!(self, pool => async {
             let mut tx = pool.begin().await?;
             let mut found = Vec::with_capacity(updates.len());
