@@ -311,14 +311,13 @@ impl DeliverStage {
             return Ok(Admitted::SenderPaused { until });
         }
         let waited = std::time::Instant::now();
-        let grant = match self
+        if let Admission::Capped { until } = self
             .throttle
             .acquire(body.segments(), self.lane, from)
             .await
         {
-            Admission::Granted(grant) => grant,
-            Admission::Capped { until } => return Ok(Admitted::Capped { until }),
-        };
+            return Ok(Admitted::Capped { until });
+        }
         self.metrics
             .throttle_wait
             .record(waited.elapsed().as_secs_f64());
@@ -356,7 +355,7 @@ impl DeliverStage {
                 }
             }
             match self.throttle.depart(units, from) {
-                Ok(()) => return Ok(Admitted::Go(grant, slot)),
+                Ok(grant) => return Ok(Admitted::Go(grant, slot)),
                 Err(wait) => {
                     self.count("held_at_departure");
                     tokio::time::sleep(wait).await;

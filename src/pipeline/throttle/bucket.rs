@@ -7,12 +7,14 @@
 //! bunch requests, so the bucket keeps `rate × MAX_JITTER` of the burst in reserve.
 //!
 //! A bucket starts **empty**, never full: a new instance taking over a lane, or a limit that
-//! just changed, must not add a fresh burst on top of what the carrier saw a moment ago.
+//! just changed, must not add a fresh burst on top of what the carrier saw a moment ago. After
+//! a carrier's "too fast" it also stays shut until the pause ends, so sends queue for tokens at
+//! the pause's end instead of collecting them during it.
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::sync::{Arc, OnceLock, RwLock};
+use std::time::{Duration, Instant};
 
 use governor::clock::DefaultClock;
 use governor::state::{InMemoryState, NotKeyed};
@@ -36,14 +38,18 @@ type Gcra = RateLimiter<NotKeyed, InMemoryState, DefaultClock>;
 
 /// One limiter generation: replaced whole when the rate changes.
 struct Generation {
-    gcra: Gcra,
+    quota: Quota,
     burst: NonZeroU32,
+    /// Nothing is granted before this; the bucket is empty then.
+    opens_at: Instant,
+    /// Made by the first grant after `opens_at`, so no tokens pile up before it.
+    gcra: OnceLock<Gcra>,
 }
 
 impl Generation {
     /// A rate outside the accepted range is clamped to it (NaN to the slowest): the bounds are
     /// checked where limits are set, and a bucket must never fall back to some unrelated pace.
-    fn empty(rate: f64, burst: u32) -> Self {
+    fn empty(rate: f64, burst: u32, opens_at: Instant) -> Self {
         let rate = if rate.is_nan() {
             MIN_RATE_PER_SECOND
         } else {
@@ -55,10 +61,27 @@ impl Generation {
         let quota = Quota::with_period(period)
             .unwrap_or_else(|| Quota::per_second(NonZeroU32::MAX))
             .allow_burst(burst);
-        let gcra = RateLimiter::direct(quota);
-        // governor starts full; spend the burst so the first grant comes one period from now.
-        let _ = gcra.check_n(burst);
-        Self { gcra, burst }
+        Self {
+            quota,
+            burst,
+            opens_at,
+            gcra: OnceLock::new(),
+        }
+    }
+
+    /// Waits until `n` units are free, no earlier than `opens_at`.
+    async fn until_n_ready(&self, n: NonZeroU32) {
+        tokio::time::sleep_until(self.opens_at.into()).await;
+        let gcra = self.gcra.get_or_init(|| {
+            let gcra = RateLimiter::direct(self.quota);
+            // governor starts full; spend the burst so the first grant comes a period later.
+            let _ = gcra.check_n(self.burst);
+            gcra
+        });
+        if gcra.until_n_ready(n).await.is_err() {
+            // Cannot happen: callers never ask for more than the burst.
+            gcra.until_ready().await;
+        }
     }
 }
 
@@ -80,7 +103,11 @@ impl Bucket {
     /// `rate` units per second (fractions allowed, e.g. 0.1) with `burst` extra units, empty.
     pub fn new(rate: f64, burst: u32) -> Self {
         Self {
-            generation: Arc::new(RwLock::new(Arc::new(Generation::empty(rate, burst)))),
+            generation: Arc::new(RwLock::new(Arc::new(Generation::empty(
+                rate,
+                burst,
+                Instant::now(),
+            )))),
             changed: Arc::default(),
             turn: Arc::default(),
             urgent: Arc::default(),
@@ -88,9 +115,10 @@ impl Bucket {
         }
     }
 
-    /// Replaces the limit; the new bucket starts empty and the waiting send re-queues on it.
-    pub fn set(&self, rate: f64, burst: u32) {
-        let next = Arc::new(Generation::empty(rate, burst));
+    /// Replaces the limit; the new bucket is empty at `opens_at`, grants nothing before it,
+    /// and the waiting send re-queues on it.
+    pub fn set(&self, rate: f64, burst: u32, opens_at: Instant) {
+        let next = Arc::new(Generation::empty(rate, burst, opens_at));
         *self.generation.write().unwrap_or_else(|e| e.into_inner()) = next;
         self.changed.notify_waiters();
     }
@@ -140,13 +168,7 @@ impl Bucket {
             let take = units.min(generation.burst.get());
             let n = NonZeroU32::new(take).unwrap_or(NonZeroU32::MIN);
             tokio::select! {
-                ready = generation.gcra.until_n_ready(n) => {
-                    if ready.is_err() {
-                        // Cannot happen: `take` never exceeds the burst.
-                        generation.gcra.until_ready().await;
-                    }
-                    units -= take;
-                }
+                () = generation.until_n_ready(n) => units -= take,
                 // The limit changed while we waited: wait on the new one instead.
                 () = changed => {}
             }
@@ -156,8 +178,6 @@ impl Bucket {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Instant;
-
     use super::*;
 
     #[tokio::test]
@@ -208,13 +228,32 @@ mod tests {
     async fn a_lower_rate_applies_to_the_waiting_send() {
         let bucket = Bucket::new(1000.0, 1);
         bucket.acquire(1, Lane::Broadcast).await;
-        bucket.set(5.0, 1);
+        bucket.set(5.0, 1, Instant::now());
         let started = Instant::now();
         bucket.acquire(1, Lane::Broadcast).await;
         assert!(
             started.elapsed() >= Duration::from_millis(150),
             "the new rate of 5/s should space grants by 200 ms: {:?}",
             started.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_bucket_set_to_open_later_grants_nothing_before_and_no_burst_after() {
+        let bucket = Bucket::new(1000.0, 10);
+        let opens_at = Instant::now() + Duration::from_millis(200);
+        bucket.set(20.0, 10, opens_at);
+        bucket.acquire(1, Lane::Broadcast).await;
+        let first = Instant::now();
+        assert!(first >= opens_at, "granted before the bucket opened");
+        for _ in 0..3 {
+            bucket.acquire(1, Lane::Broadcast).await;
+        }
+        // Empty at the opening: three more at 20/s take about 150 ms, not a burst.
+        assert!(
+            first.elapsed() >= Duration::from_millis(130),
+            "{:?}",
+            first.elapsed()
         );
     }
 

@@ -58,11 +58,24 @@ impl Departures {
         }
     }
 
-    /// A new rate or burst; what already left still counts.
-    pub fn set(&self, rate: f64, burst: u32) {
+    /// A new rate or burst. What already left still counts, unit for unit: the carrier counts
+    /// units, so a backlog of `k` units at the old rate is `k` units at the new one, and a
+    /// lower rate hands out no fresh burst on top of what the carrier saw a moment ago.
+    pub fn set(&self, rate: f64, burst: u32, now: Instant) {
         let mut state = self.lock();
-        state.period = period(rate);
+        let next = period(rate);
+        let queued = state.tat.saturating_duration_since(now);
+        state.tat = now + queued.mul_f64(next.as_secs_f64() / state.period.as_secs_f64());
+        state.period = next;
         state.burst = usable_burst(rate, burst);
+    }
+
+    /// Nothing leaves before `until`, and from then on one unit per period, without a burst:
+    /// the carrier has just said "too fast".
+    pub fn hold_until(&self, until: Instant) {
+        let mut state = self.lock();
+        let empty_at = until + state.period * state.burst.saturating_sub(1);
+        state.tat = state.tat.max(empty_at);
     }
 
     /// How long `units` would wait at `now`, without charging anything.
@@ -147,17 +160,36 @@ mod tests {
     }
 
     #[test]
-    fn a_lower_rate_spaces_what_follows() {
+    fn a_lower_rate_counts_what_just_left_at_the_new_rate() {
         let start = Instant::now();
-        let gate = Departures::new(100.0, 1, start);
-        gate.charge(1, start);
-        gate.set(2.0, 1);
-        let next = start + Duration::from_millis(10);
+        // 200/s, burst 10: after a saturated second the bucket holds about a burst.
+        let gate = Departures::new(200.0, 10, start);
+        let left = drive(&gate, 1, start, Duration::from_secs(1));
+        let switch = start + Duration::from_secs(1);
+        gate.set(40.0, 10, switch);
+        let after = drive(&gate, 1, switch, Duration::from_millis(100));
+        let at_once = after.iter().filter(|t| **t == switch).count();
+        // Kept in time instead of units, the backlog would let 7 leave at once on top of the
+        // ~200 just sent.
         assert!(
-            gate.wait(1, next).is_zero(),
-            "the last one was paid at the old rate"
+            at_once <= 3,
+            "{at_once} left at once after the switch to 40/s"
         );
-        gate.charge(1, next);
-        assert_eq!(gate.wait(1, next), Duration::from_millis(500));
+        assert!(left.len() >= 200, "{}", left.len());
+    }
+
+    #[test]
+    fn a_hold_stops_departures_then_lets_them_go_one_period_apart() {
+        let start = Instant::now();
+        let gate = Departures::new(10.0, 5, start);
+        let until = start + Duration::from_millis(300);
+        gate.hold_until(until);
+        assert_eq!(gate.wait(1, start), Duration::from_millis(300));
+        let left = drive(&gate, 1, start, Duration::from_millis(650));
+        let offsets: Vec<_> = left
+            .iter()
+            .map(|t| t.duration_since(start).as_millis())
+            .collect();
+        assert_eq!(offsets, [300, 400, 500, 600], "no burst after the hold");
     }
 }

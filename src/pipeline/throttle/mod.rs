@@ -61,8 +61,12 @@ impl Drop for Waiting<'_> {
     }
 }
 
-/// Proof that a send may go; tells a later throttled answer which back-off episode it is in.
-#[derive(Debug, Clone, Copy)]
+/// Proof that a send left; tells a later throttled answer which back-off episode it is in.
+///
+/// Stamped as the request leaves, not when its token was granted: an answer to a request
+/// that left after a back-off is news about the new pace, one to a request that left before
+/// it is part of the episode already handled.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Grant {
     epoch: u64,
 }
@@ -70,11 +74,10 @@ pub struct Grant {
 /// What the throttle decided for one send.
 #[derive(Debug)]
 pub enum Admission {
-    Granted(Grant),
+    /// The tokens are taken; the send may go once [`Throttle::depart`] agrees.
+    Granted,
     /// Today's cap is used up; try again at `until`.
-    Capped {
-        until: DateTime<Utc>,
-    },
+    Capped { until: DateTime<Utc> },
 }
 
 /// One carrier account's limits; cheap to clone, shared by the account's two lanes.
@@ -176,6 +179,10 @@ impl Throttle {
     }
 
     /// Waits until a message of `segments` segments may go from `sender` on `lane`.
+    ///
+    /// After a throttled answer the account's bucket reopens only when the pause ends, and a
+    /// send waiting for it re-queues there: no token is spent during the pause, and none is
+    /// spent twice. A token granted just before the answer is held by [`Throttle::depart`].
     pub async fn acquire(&self, segments: u32, lane: Lane, sender: &str) -> Admission {
         let units = self.units(segments);
         self.tick();
@@ -185,33 +192,25 @@ impl Throttle {
                 return Admission::Capped { until };
             }
         }
-        let sender_bucket = self.sender_limit(sender);
-        loop {
-            let epoch = self.aimd().epoch();
-            if let Some(limit) = &sender_bucket {
-                let _waiting = Waiting::count(&limit.waiting, u64::from(units));
-                limit.bucket.acquire(units, lane).await;
-            }
-            self.inner.account.acquire(units, lane).await;
-            {
-                let aimd = self.aimd();
-                if aimd.epoch() == epoch && aimd.paused_until(Instant::now()).is_none() {
-                    return Admission::Granted(Grant { epoch });
-                }
-            }
-            // The carrier said "too fast" while this send waited for its tokens: they were
-            // granted at the old pace. Wait out the pause and queue again at the new one.
-            self.wait_out_pause().await;
+        if let Some(limit) = self.sender_limit(sender) {
+            let _waiting = Waiting::count(&limit.waiting, u64::from(units));
+            limit.bucket.acquire(units, lane).await;
         }
+        self.inner.account.acquire(units, lane).await;
+        Admission::Granted
     }
 
     /// The last gate, right before the request: `Ok` charges `units` to the account and the
     /// sender as leaving now; `Err` says how long to wait (nothing is charged then). A pause
     /// after a throttled answer holds here too: sends granted before it must not go during it.
-    pub fn depart(&self, units: u32, sender: &str) -> Result<(), Duration> {
-        if let Some(until) = self.aimd().paused_until(Instant::now()) {
-            return Err(until.saturating_duration_since(Instant::now()));
-        }
+    pub fn depart(&self, units: u32, sender: &str) -> Result<Grant, Duration> {
+        let epoch = {
+            let aimd = self.aimd();
+            if let Some(until) = aimd.paused_until(Instant::now()) {
+                return Err(until.saturating_duration_since(Instant::now()));
+            }
+            aimd.epoch()
+        };
         let sender = self.sender_limit(sender).map(|limit| limit.departures);
         let _one_at_a_time = self
             .inner
@@ -231,7 +230,7 @@ impl Throttle {
         if let Some(gate) = sender {
             gate.charge(units, now);
         }
-        Ok(())
+        Ok(Grant { epoch })
     }
 
     /// The own limit of `sender`, if it has one (a cheap clone of shared handles).
@@ -267,6 +266,9 @@ impl Throttle {
             metrics::counter!(m::CARRIER_BACKOFFS_TOTAL, "carrier" => self.inner.carrier.clone())
                 .increment(1);
             self.apply_rate(back_off.rate);
+            self.inner
+                .departures
+                .hold_until(Instant::now() + back_off.pause);
         }
     }
 
@@ -328,8 +330,7 @@ impl Throttle {
         tracing::info!(carrier = %self.inner.carrier, rate, burst, "carrier limits changed");
         let current_after = self.aimd().set_configured(rate, Instant::now());
         if current_after != current || old_burst != burst {
-            self.inner.account.set(current_after, burst);
-            self.inner.departures.set(current_after, burst);
+            self.apply_rate(current_after);
         }
         self.publish_gauges();
     }
@@ -437,10 +438,13 @@ impl Throttle {
         (aimd.configured(), aimd.current())
     }
 
+    /// The account's buckets at `rate`; the pacing bucket opens when a pause ends, if one runs.
     fn apply_rate(&self, rate: f64) {
         let burst = self.inner.burst.load(Relaxed);
-        self.inner.account.set(rate, burst);
-        self.inner.departures.set(rate, burst);
+        let now = Instant::now();
+        let opens_at = self.aimd().paused_until(now).unwrap_or(now);
+        self.inner.account.set(rate, burst, opens_at);
+        self.inner.departures.set(rate, burst, now);
         self.publish_gauges();
     }
 

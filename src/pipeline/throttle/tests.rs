@@ -10,7 +10,7 @@ async fn a_send_waits_for_its_sender_and_its_account() {
     let started = Instant::now();
     for _ in 0..4 {
         let admission = throttle.acquire(1, Lane::Broadcast, "+14155550100").await;
-        assert!(matches!(admission, Admission::Granted(_)));
+        assert!(matches!(admission, Admission::Granted));
     }
     // The sender allows 10/s from empty: four grants take about 300-400 ms, not 4 ms.
     assert!(
@@ -45,7 +45,7 @@ async fn a_used_up_daily_cap_says_when_it_resets() {
         Some(DailyCapCounter::new(2, chrono_tz::America::Los_Angeles));
     for _ in 0..2 {
         let admission = throttle.acquire(1, Lane::Broadcast, "+1").await;
-        assert!(matches!(admission, Admission::Granted(_)));
+        assert!(matches!(admission, Admission::Granted));
     }
     match throttle.acquire(1, Lane::Broadcast, "+1").await {
         Admission::Capped { until } => assert!(until > Utc::now()),
@@ -56,9 +56,8 @@ async fn a_used_up_daily_cap_says_when_it_resets() {
 #[tokio::test]
 async fn a_throttled_answer_pauses_and_halves_the_rate() {
     let throttle = Throttle::new("storm", 100.0, 5, LimitUnit::Requests);
-    let Admission::Granted(grant) = throttle.acquire(1, Lane::Broadcast, "+1").await else {
-        panic!("granted")
-    };
+    throttle.acquire(1, Lane::Broadcast, "+1").await;
+    let grant = throttle.depart(1, "+1").expect("leaves");
     throttle.throttled(grant, Some(Duration::from_millis(300)));
     throttle.throttled(grant, Some(Duration::from_millis(300))); // same episode: ignored
     assert_eq!(throttle.rates(), (100.0, 50.0));
@@ -117,9 +116,8 @@ async fn a_busy_sender_reports_its_backlog() {
 #[tokio::test]
 async fn sends_queued_before_a_back_off_wait_out_its_pause() {
     let throttle = Throttle::new("queued", 100.0, 1, LimitUnit::Requests);
-    let Admission::Granted(first) = throttle.acquire(1, Lane::Broadcast, "+1").await else {
-        panic!("granted")
-    };
+    throttle.acquire(1, Lane::Broadcast, "+1").await;
+    let first = throttle.depart(1, "+1").expect("leaves");
     // Ten sends queue for tokens, then the carrier throttles the first one.
     let started = Instant::now();
     let waiters: Vec<_> = (0..10)
@@ -312,10 +310,8 @@ async fn a_long_code_with_the_default_is_held_to_it_not_to_the_account() {
 #[tokio::test]
 async fn a_send_granted_before_a_back_off_is_held_at_departure() {
     let throttle = Throttle::new("held", 100.0, 5, LimitUnit::Requests);
-    let Admission::Granted(grant) = throttle.acquire(1, Lane::Broadcast, "+1").await else {
-        panic!("granted")
-    };
-    assert_eq!(throttle.depart(1, "+1"), Ok(()));
+    throttle.acquire(1, Lane::Broadcast, "+1").await;
+    let grant = throttle.depart(1, "+1").expect("leaves");
     // The carrier throttles: a send that already has its token must wait out the pause too.
     throttle.throttled(grant, Some(Duration::from_millis(300)));
     let wait = throttle.depart(1, "+1").expect_err("held during the pause");
@@ -344,4 +340,83 @@ fn a_full_sender_queue_pauses_that_number_only_and_for_a_while() {
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(throttle.sender_paused_until(busy), None, "the pause ends");
     assert_eq!(throttle.rates().1, 100.0, "the account's rate is untouched");
+}
+
+/// Takes a token and leaves as the deliver stage does: waits at the departure gate until it
+/// agrees; returns when the send left and its grant.
+async fn send(throttle: &Throttle) -> (Instant, Grant) {
+    throttle.acquire(1, Lane::Broadcast, "+1").await;
+    loop {
+        match throttle.depart(1, "+1") {
+            Ok(grant) => return (Instant::now(), grant),
+            Err(wait) => tokio::time::sleep(wait).await,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_crowd_waiting_through_a_back_off_resumes_at_the_new_pace_when_the_pause_ends() {
+    let throttle = Throttle::new("crowd", 40.0, 10, LimitUnit::Requests);
+    let (_, first) = send(&throttle).await;
+    // The engine has hundreds of sends waiting for tokens when the carrier says "too fast".
+    let waiters: Vec<_> = (0..64)
+        .map(|_| {
+            let t = throttle.clone();
+            tokio::spawn(async move { send(&t).await.0 })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let pause = Duration::from_millis(500);
+    let throttled_at = Instant::now();
+    throttle.throttled(first, Some(pause));
+    assert_eq!(throttle.rates(), (40.0, 20.0));
+    tokio::time::sleep(pause + Duration::from_secs(1)).await;
+    let resumed = throttled_at + pause;
+    let mut during_pause = 0;
+    let mut first_second = 0;
+    for w in waiters {
+        if w.is_finished() {
+            let left = w.await.unwrap();
+            if left < throttled_at {
+                continue; // left before the carrier's answer, at 40/s
+            } else if left < resumed {
+                during_pause += 1;
+            } else {
+                first_second += 1;
+            }
+        } else {
+            w.abort();
+        }
+    }
+    assert_eq!(during_pause, 0, "sends left during the pause");
+    // 20/s with no burst after the pause: about 20 in the second after it. Waiters that spent
+    // a token just to find the pace had changed made this second silent.
+    assert!(
+        (14..=22).contains(&first_second),
+        "{first_second} sends in the second after the pause, at 20/s"
+    );
+}
+
+#[tokio::test]
+async fn an_answer_to_a_send_that_left_after_a_back_off_backs_off_again() {
+    let throttle = Throttle::new("epochs", 100.0, 5, LimitUnit::Requests);
+    let (_, before) = send(&throttle).await;
+    // Granted before the back-off, still waiting to leave when it comes.
+    throttle.acquire(1, Lane::Broadcast, "+1").await;
+    throttle.throttled(before, Some(Duration::from_millis(100)));
+    assert_eq!(throttle.rates().1, 50.0);
+    let late = loop {
+        match throttle.depart(1, "+1") {
+            Ok(grant) => break grant,
+            Err(wait) => tokio::time::sleep(wait).await,
+        }
+    };
+    throttle.throttled(before, None);
+    assert_eq!(throttle.rates().1, 50.0, "the same episode backs off once");
+    throttle.throttled(late, Some(Duration::from_millis(100)));
+    assert_eq!(
+        throttle.rates().1,
+        25.0,
+        "it left after the back-off: its answer is news"
+    );
 }

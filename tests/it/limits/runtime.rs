@@ -92,17 +92,13 @@ async fn a_limit_set_at_runtime_binds_every_instance_within_seconds() {
         slowed as f64 <= LOWER * 6.0 + 10.0,
         "{slowed} sends in 6 s after the limit became {LOWER}/s"
     );
-    // And the lane still sends (else the bound above holds trivially). On a 2-core machine
-    // loaded by the rest of the suite it has gone several seconds without a send here (not
-    // diagnosed), so it gets up to 30 s to show ten.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while sends_between(&sim, set_at + 2_000.0, f64::MAX) < 10 {
-        assert!(
-            Instant::now() < deadline,
-            "no 10 sends within 30 s after the limit became {LOWER}/s: the lane stopped"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    // And the lane still sends at about the new limit (else the bound above holds trivially):
+    // a lowered limit once stalled it for seconds, its waiting sends spending their tokens to
+    // learn that the pace had changed.
+    assert!(
+        slowed as f64 >= LOWER * 6.0 / 2.0,
+        "only {slowed} sends in 6 s at a limit of {LOWER}/s: the lane stalled"
+    );
 
     let holder = the_holder(&[&engines[0], &engines[1]], Duration::from_secs(10)).await;
     engines[holder].kill9();
