@@ -42,8 +42,7 @@ impl Store {
     /// The key with this prefix, revoked or not: the caller must check `revoked_at`.
     pub async fn api_key_by_prefix(&self, prefix: &str) -> Result<Option<ApiKey>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE prefix = $1");
-        let key =
-            with_pool!(self, pool => sqlx::query_as(&sql).bind(prefix).fetch_optional(pool).await)?;
+        let key = with_read_pool!(self, pool => sqlx::query_as(&sql).bind(prefix).fetch_optional(pool).await)?;
         Ok(key)
     }
 

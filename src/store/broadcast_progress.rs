@@ -160,8 +160,7 @@ impl Store {
     /// Progress of a broadcast: its messages counted per status.
     pub async fn message_counts(&self, broadcast_id: i64) -> Result<StatusCounts, StoreError> {
         let sql = "SELECT status, COUNT(*) FROM messages WHERE broadcast_id = $1 GROUP BY status";
-        let rows: Vec<(String, i64)> =
-            with_pool!(self, pool => sqlx::query_as(sql).bind(broadcast_id).fetch_all(pool).await)?;
+        let rows: Vec<(String, i64)> = with_read_pool!(self, pool => sqlx::query_as(sql).bind(broadcast_id).fetch_all(pool).await)?;
         let mut counts = StatusCounts::default();
         for (status, n) in rows {
             *counts.get_mut(message_status(&status)?) += n;
@@ -176,7 +175,7 @@ impl Store {
         since: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
         let sql = "SELECT COUNT(*) FROM messages WHERE community_id = $1 AND sent_at >= $2";
-        let n = with_pool!(self, pool => sqlx::query_scalar(sql).bind(community_id).bind(since).fetch_one(pool).await)?;
+        let n = with_read_pool!(self, pool => sqlx::query_scalar(sql).bind(community_id).bind(since).fetch_one(pool).await)?;
         Ok(n)
     }
 }

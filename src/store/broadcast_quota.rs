@@ -15,7 +15,7 @@ impl Store {
         let sql = format!(
             "SELECT {COLUMNS} FROM broadcasts WHERE community_id = $1 AND idempotency_key = $2"
         );
-        let row: Option<BroadcastRow> = with_pool!(self, pool => sqlx::query_as(&sql)
+        let row: Option<BroadcastRow> = with_read_pool!(self, pool => sqlx::query_as(&sql)
             .bind(community_id).bind(key).fetch_optional(pool).await)?;
         row.map(Broadcast::try_from).transpose()
     }
@@ -33,7 +33,7 @@ impl Store {
              (SELECT COUNT(*) FROM messages WHERE community_id = $1 AND sent_at >= $2) + \
              (SELECT COALESCE(SUM(recipients), 0) FROM broadcasts WHERE community_id = $1 \
               AND status IN ('scheduled', 'fanning_out', 'sending')) AS BIGINT)";
-        let n: i64 = with_pool!(self, pool => sqlx::query_scalar(sql)
+        let n: i64 = with_read_pool!(self, pool => sqlx::query_scalar(sql)
             .bind(community_id).bind(since).fetch_one(pool).await)?;
         Ok(n)
     }

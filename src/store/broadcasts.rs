@@ -186,7 +186,7 @@ impl Store {
         id: i64,
     ) -> Result<Option<Broadcast>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM broadcasts WHERE community_id = $1 AND id = $2");
-        let row: Option<BroadcastRow> = with_pool!(self, pool => sqlx::query_as(&sql)
+        let row: Option<BroadcastRow> = with_read_pool!(self, pool => sqlx::query_as(&sql)
             .bind(community_id).bind(id).fetch_optional(pool).await)?;
         row.map(Broadcast::try_from).transpose()
     }
@@ -194,8 +194,7 @@ impl Store {
     /// Any community's broadcast, for the pipeline's own stages (never for API callers).
     pub async fn broadcast_by_id(&self, id: i64) -> Result<Option<Broadcast>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM broadcasts WHERE id = $1");
-        let row: Option<BroadcastRow> =
-            with_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
+        let row: Option<BroadcastRow> = with_read_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
         row.map(Broadcast::try_from).transpose()
     }
 
@@ -209,7 +208,7 @@ impl Store {
         let sql = format!(
             "SELECT {COLUMNS} FROM broadcasts WHERE community_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
         );
-        let rows: Vec<BroadcastRow> = with_pool!(self, pool => sqlx::query_as(&sql)
+        let rows: Vec<BroadcastRow> = with_read_pool!(self, pool => sqlx::query_as(&sql)
             .bind(community_id).bind(before_id.unwrap_or(i64::MAX)).bind(limit)
             .fetch_all(pool).await)?;
         rows.into_iter().map(Broadcast::try_from).collect()

@@ -46,8 +46,7 @@ impl Store {
     /// Who holds the sending lease for `carrier` and until when, if anyone.
     pub async fn carrier_lease(&self, carrier: &str) -> Result<Option<(String, i64)>, StoreError> {
         let sql = "SELECT holder, expires_at_ms FROM carrier_leases WHERE carrier = $1";
-        let row =
-            with_pool!(self, pool => sqlx::query_as(sql).bind(carrier).fetch_optional(pool).await)?;
+        let row = with_read_pool!(self, pool => sqlx::query_as(sql).bind(carrier).fetch_optional(pool).await)?;
         Ok(row)
     }
 
@@ -80,8 +79,7 @@ impl Store {
     pub async fn carrier_limits(&self, carrier: &str) -> Result<LimitOverride, StoreError> {
         let sql =
             "SELECT rate_per_second, burst, updated_at_ms FROM carrier_limits WHERE carrier = $1";
-        let row: Option<(Option<f64>, Option<i64>, i64)> =
-            with_pool!(self, pool => sqlx::query_as(sql).bind(carrier).fetch_optional(pool).await)?;
+        let row: Option<(Option<f64>, Option<i64>, i64)> = with_read_pool!(self, pool => sqlx::query_as(sql).bind(carrier).fetch_optional(pool).await)?;
         Ok(row
             .map(|(rate, burst, at)| LimitOverride {
                 rate_per_second: rate,

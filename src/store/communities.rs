@@ -119,8 +119,7 @@ impl Store {
     /// One community, if it exists.
     pub async fn community(&self, id: i64) -> Result<Option<Community>, StoreError> {
         let sql = format!("SELECT {COMMUNITY_COLUMNS} FROM communities WHERE id = $1");
-        let row: Option<CommunityRow> =
-            with_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
+        let row: Option<CommunityRow> = with_read_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
         Ok(row.map(Community::from))
     }
 }

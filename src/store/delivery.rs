@@ -234,7 +234,7 @@ impl Store {
     ) -> Result<Vec<i64>, StoreError> {
         let sql =
             "SELECT id FROM messages WHERE broadcast_id = $1 AND id > $2 ORDER BY id LIMIT $3";
-        let ids = with_pool!(self, pool => sqlx::query_scalar(sql).bind(broadcast_id).bind(after_id).bind(limit).fetch_all(pool).await)?;
+        let ids = with_read_pool!(self, pool => sqlx::query_scalar(sql).bind(broadcast_id).bind(after_id).bind(limit).fetch_all(pool).await)?;
         Ok(ids)
     }
 
@@ -252,7 +252,7 @@ impl Store {
     /// The publish cursor of a broadcast.
     pub async fn publish_cursor(&self, broadcast_id: i64) -> Result<i64, StoreError> {
         let sql = "SELECT publish_cursor FROM broadcasts WHERE id = $1";
-        let cursor: Option<i64> = with_pool!(self, pool => sqlx::query_scalar(sql).bind(broadcast_id).fetch_optional(pool).await)?;
+        let cursor: Option<i64> = with_read_pool!(self, pool => sqlx::query_scalar(sql).bind(broadcast_id).fetch_optional(pool).await)?;
         Ok(cursor.unwrap_or(0))
     }
 
@@ -262,7 +262,7 @@ impl Store {
         inbound_id: i64,
     ) -> Result<Option<(i64, MessageStatus)>, StoreError> {
         let sql = "SELECT id, status FROM messages WHERE reply_to_inbound_id = $1";
-        let row: Option<(i64, String)> = with_pool!(self, pool => sqlx::query_as(sql).bind(inbound_id).fetch_optional(pool).await)?;
+        let row: Option<(i64, String)> = with_read_pool!(self, pool => sqlx::query_as(sql).bind(inbound_id).fetch_optional(pool).await)?;
         row.map(|(id, status)| Ok((id, super::decode::message_status(&status)?)))
             .transpose()
     }
@@ -287,7 +287,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<i64>, StoreError> {
         let sql = "SELECT id FROM broadcasts WHERE status = 'scheduled' AND send_at_ms < $1 ORDER BY send_at_ms LIMIT $2";
-        let ids = with_pool!(self, pool => sqlx::query_scalar(sql).bind(before_ms).bind(limit).fetch_all(pool).await)?;
+        let ids = with_read_pool!(self, pool => sqlx::query_scalar(sql).bind(before_ms).bind(limit).fetch_all(pool).await)?;
         Ok(ids)
     }
 
@@ -326,8 +326,7 @@ impl Store {
             Option<String>,
             Option<String>,
         );
-        let rows: Vec<Row> =
-            with_pool!(self, pool => sqlx::query_as(&sql).persistent(false).fetch_all(pool).await)?;
+        let rows: Vec<Row> = with_read_pool!(self, pool => sqlx::query_as(&sql).persistent(false).fetch_all(pool).await)?;
         let mut by_id: std::collections::HashMap<i64, Row> =
             rows.into_iter().map(|row| (row.0, row)).collect();
         claims

@@ -111,7 +111,7 @@ impl Store {
     ) -> Result<Vec<Inbound>, StoreError> {
         let sql = "SELECT id, community_id, carrier, provider_message_id, from_number, to_number, body, keyword, \
                    received_at FROM inbound_messages WHERE community_id = $1 AND id > $2 ORDER BY id LIMIT $3";
-        let rows: Vec<InboundRow> = with_pool!(self, pool => sqlx::query_as(sql)
+        let rows: Vec<InboundRow> = with_read_pool!(self, pool => sqlx::query_as(sql)
             .bind(community_id).bind(after_id.unwrap_or(0)).bind(limit).fetch_all(pool).await)?;
         rows.into_iter().map(Inbound::try_from).collect()
     }

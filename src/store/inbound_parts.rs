@@ -157,7 +157,7 @@ impl Store {
         reference: &str,
     ) -> Result<Option<JoinedText>, StoreError> {
         let set = format!("SELECT total, to_number FROM inbound_part_sets {KEY}");
-        let (set, parts): (Option<(i32, String)>, Vec<PartRow>) = with_pool!(self, pool => async {
+        let (set, parts): (Option<(i32, String)>, Vec<PartRow>) = with_read_pool!(self, pool => async {
             let set = sqlx::query_as(&set).bind(carrier).bind(from.as_str()).bind(reference)
                 .fetch_optional(pool).await?;
             let parts = sqlx::query_as(PARTS).bind(carrier).bind(from.as_str()).bind(reference)
@@ -201,7 +201,7 @@ impl Store {
                    WHERE p.carrier = s.carrier AND p.from_number = s.from_number AND p.concat_ref = s.concat_ref) \
                    ORDER BY s.first_seen_ms LIMIT $2";
         type Row = (String, String, String, String, i32);
-        let rows: Vec<Row> = with_pool!(self, pool => sqlx::query_as(sql)
+        let rows: Vec<Row> = with_read_pool!(self, pool => sqlx::query_as(sql)
             .bind(before_ms).bind(limit).fetch_all(pool).await)?;
         rows.into_iter()
             .map(|(carrier, from, to, reference, total)| {

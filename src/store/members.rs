@@ -178,7 +178,7 @@ impl Store {
         phone: &PhoneNumber,
     ) -> Result<Option<Member>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM members {BY_PHONE}");
-        let row: Option<MemberRow> = with_pool!(self, pool => sqlx::query_as(&sql)
+        let row: Option<MemberRow> = with_read_pool!(self, pool => sqlx::query_as(&sql)
             .bind(community_id)
             .bind(phone.as_str())
             .fetch_optional(pool)
@@ -189,7 +189,7 @@ impl Store {
     /// Whether the deliver stage may text this member now; a missing member is not subscribed.
     pub async fn is_subscribed(&self, member_id: i64) -> Result<bool, StoreError> {
         let sql = "SELECT status FROM members WHERE id = $1";
-        let status: Option<String> = with_pool!(self, pool => sqlx::query_scalar(sql).bind(member_id).fetch_optional(pool).await)?;
+        let status: Option<String> = with_read_pool!(self, pool => sqlx::query_scalar(sql).bind(member_id).fetch_optional(pool).await)?;
         match status {
             Some(s) => Ok(member_status(&s)? == MemberStatus::Subscribed),
             None => Ok(false),

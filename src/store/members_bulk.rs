@@ -99,7 +99,7 @@ impl Store {
                     "SELECT {COLUMNS} FROM members WHERE community_id = $1 AND status = $2 AND id > $3 \
                      ORDER BY id LIMIT $4"
                 );
-                with_pool!(self, pool => sqlx::query_as(&sql)
+                with_read_pool!(self, pool => sqlx::query_as(&sql)
                     .bind(community_id).bind(status.as_str()).bind(after).bind(limit)
                     .fetch_all(pool).await)?
             }
@@ -107,7 +107,7 @@ impl Store {
                 let sql = format!(
                     "SELECT {COLUMNS} FROM members WHERE community_id = $1 AND id > $2 ORDER BY id LIMIT $3"
                 );
-                with_pool!(self, pool => sqlx::query_as(&sql)
+                with_read_pool!(self, pool => sqlx::query_as(&sql)
                     .bind(community_id).bind(after).bind(limit)
                     .fetch_all(pool).await)?
             }
@@ -124,7 +124,7 @@ impl Store {
     ) -> Result<Vec<(i64, PhoneNumber)>, StoreError> {
         let sql = "SELECT id, phone FROM members WHERE community_id = $1 AND status = 'subscribed' AND id > $2 \
                    ORDER BY id LIMIT $3";
-        let rows: Vec<(i64, String)> = with_pool!(self, pool => sqlx::query_as(sql)
+        let rows: Vec<(i64, String)> = with_read_pool!(self, pool => sqlx::query_as(sql)
             .bind(community_id).bind(after_id).bind(limit)
             .fetch_all(pool).await)?;
         rows.into_iter()
@@ -141,12 +141,12 @@ impl Store {
         let count = match status {
             Some(status) => {
                 let sql = "SELECT COUNT(*) FROM members WHERE community_id = $1 AND status = $2";
-                with_pool!(self, pool => sqlx::query_scalar(sql)
+                with_read_pool!(self, pool => sqlx::query_scalar(sql)
                     .bind(community_id).bind(status.as_str()).fetch_one(pool).await)?
             }
             None => {
                 let sql = "SELECT COUNT(*) FROM members WHERE community_id = $1";
-                with_pool!(self, pool => sqlx::query_scalar(sql).bind(community_id).fetch_one(pool).await)?
+                with_read_pool!(self, pool => sqlx::query_scalar(sql).bind(community_id).fetch_one(pool).await)?
             }
         };
         Ok(count)

@@ -138,8 +138,7 @@ impl Store {
     /// One message with its text, whichever table the text lives in.
     pub async fn message(&self, id: i64) -> Result<Option<Message>, StoreError> {
         let sql = format!("{SELECT} WHERE m.id = $1");
-        let row: Option<MessageRow> =
-            with_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
+        let row: Option<MessageRow> = with_read_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
         row.map(Message::try_from).transpose()
     }
 
@@ -155,7 +154,7 @@ impl Store {
         let sql = format!(
             "{SELECT} WHERE m.broadcast_id = $1 AND ($2 IS NULL OR m.status = $2) AND m.id > $3 ORDER BY m.id LIMIT $4"
         );
-        let rows: Vec<MessageRow> = with_pool!(self, pool => sqlx::query_as(&sql)
+        let rows: Vec<MessageRow> = with_read_pool!(self, pool => sqlx::query_as(&sql)
             .bind(broadcast_id)
             .bind(status.map(MessageStatus::as_str))
             .bind(after_id.unwrap_or(0))

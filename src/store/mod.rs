@@ -38,6 +38,17 @@ macro_rules! with_pool {
     };
 }
 
+/// As [`with_pool!`], for a statement that only reads: on SQLite it runs on a read
+/// connection and so never waits behind the one writer.
+macro_rules! with_read_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.read_pool {
+            crate::store::pool::Pool::Sqlite($pool) => $body,
+            crate::store::pool::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
 mod api_keys;
 mod broadcast_progress;
 mod broadcast_quota;

@@ -63,7 +63,7 @@ impl Store {
 
     /// Items waiting, for the outbox depth metric.
     pub async fn outbox_len(&self) -> Result<i64, StoreError> {
-        let n = with_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(pool).await)?;
+        let n = with_read_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(pool).await)?;
         Ok(n)
     }
 }

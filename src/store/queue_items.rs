@@ -89,7 +89,18 @@ impl Store {
 
     /// Acknowledges: the item's effect is durable, so the item goes.
     pub async fn delete_item(&self, id: i64) -> Result<(), StoreError> {
-        with_pool!(self, pool => sqlx::query("DELETE FROM queue_items WHERE id = $1").bind(id).execute(pool).await.map(|_| ()))?;
+        self.delete_items(&[id]).await
+    }
+
+    /// Acknowledges many items in one statement (the embedded bus group-commits its acks).
+    pub async fn delete_items(&self, ids: &[i64]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        // Integers only, so the list needs no binding; one statement whatever the count.
+        let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+        let sql = format!("DELETE FROM queue_items WHERE id IN ({})", ids.join(","));
+        with_pool!(self, pool => sqlx::query(&sql).persistent(false).execute(pool).await.map(|_| ()))?;
         Ok(())
     }
 
@@ -128,14 +139,14 @@ impl Store {
 
     /// Items waiting or leased in `queue`.
     pub async fn queue_depth(&self, queue: &str) -> Result<i64, StoreError> {
-        let n: i64 = with_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM queue_items WHERE queue = $1")
+        let n: i64 = with_read_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM queue_items WHERE queue = $1")
             .bind(queue).fetch_one(pool).await)?;
         Ok(n)
     }
 
     /// Dead-lettered items of `queue` (all queues when `None`), for tests and operators.
     pub async fn dead_letter_count(&self, queue: Option<&str>) -> Result<i64, StoreError> {
-        let n: i64 = with_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM dead_letters WHERE (CAST($1 AS TEXT) IS NULL OR queue = $1)")
+        let n: i64 = with_read_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM dead_letters WHERE (CAST($1 AS TEXT) IS NULL OR queue = $1)")
             .bind(queue).fetch_one(pool).await)?;
         Ok(n)
     }

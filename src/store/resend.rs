@@ -34,7 +34,7 @@ impl Store {
         message_id: i64,
         max_attempts: u32,
     ) -> Result<Option<ResendCandidate>, StoreError> {
-        let row: Option<(String, Option<i64>, i32)> = with_pool!(self, pool => sqlx::query_as(CANDIDATE)
+        let row: Option<(String, Option<i64>, i32)> = with_read_pool!(self, pool => sqlx::query_as(CANDIDATE)
             .bind(message_id)
             .bind(i32::try_from(max_attempts).unwrap_or(i32::MAX))
             .fetch_optional(pool)

@@ -103,7 +103,7 @@ impl Store {
         address: &SenderAddress,
     ) -> Result<Option<(Community, SenderNumber)>, StoreError> {
         let sql = format!("SELECT {SENDER_COLUMNS} FROM sender_numbers WHERE number = $1");
-        let row: Option<SenderRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(address.as_str()).fetch_optional(pool).await)?;
+        let row: Option<SenderRow> = with_read_pool!(self, pool => sqlx::query_as(&sql).bind(address.as_str()).fetch_optional(pool).await)?;
         let Some(row) = row else { return Ok(None) };
         let sender = SenderNumber::try_from(row)?;
         let community = self.community(sender.community_id).await?.ok_or_else(|| {
@@ -122,7 +122,7 @@ impl Store {
         address: &SenderAddress,
     ) -> Result<Option<SenderNumber>, StoreError> {
         let sql = format!("SELECT {SENDER_COLUMNS} FROM sender_numbers WHERE number = $1");
-        let row: Option<SenderRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(address.as_str()).fetch_optional(pool).await)?;
+        let row: Option<SenderRow> = with_read_pool!(self, pool => sqlx::query_as(&sql).bind(address.as_str()).fetch_optional(pool).await)?;
         row.map(SenderNumber::try_from).transpose()
     }
 
@@ -149,7 +149,7 @@ impl Store {
         let sql = format!(
             "SELECT {SENDER_COLUMNS} FROM sender_numbers WHERE community_id = $1 ORDER BY id"
         );
-        let rows: Vec<SenderRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(community_id).fetch_all(pool).await)?;
+        let rows: Vec<SenderRow> = with_read_pool!(self, pool => sqlx::query_as(&sql).bind(community_id).fetch_all(pool).await)?;
         rows.into_iter().map(SenderNumber::try_from).collect()
     }
 
@@ -158,7 +158,7 @@ impl Store {
         let sql = "SELECT number, kind, rate_per_second FROM sender_numbers \
                    WHERE carrier = $1 ORDER BY id";
         let rows: Vec<(String, String, Option<f64>)> =
-            with_pool!(self, pool => sqlx::query_as(sql).bind(carrier).fetch_all(pool).await)?;
+            with_read_pool!(self, pool => sqlx::query_as(sql).bind(carrier).fetch_all(pool).await)?;
         rows.into_iter()
             .map(|(number, kind, rate_per_second)| {
                 Ok(StoredSenderRate {

@@ -16,7 +16,7 @@ impl Store {
              ORDER BY id DESC LIMIT $1"
         );
         let rows: Vec<BroadcastRow> =
-            with_pool!(self, pool => sqlx::query_as(&sql).bind(limit).fetch_all(pool).await)?;
+            with_read_pool!(self, pool => sqlx::query_as(&sql).bind(limit).fetch_all(pool).await)?;
         rows.into_iter().map(Broadcast::try_from).collect()
     }
 
@@ -24,8 +24,7 @@ impl Store {
     /// leased became visible. In the future when every item is leased or delayed.
     pub async fn queue_head_visible_ms(&self, queue: &str) -> Result<Option<i64>, StoreError> {
         let sql = "SELECT MIN(visible_at_ms) FROM queue_items WHERE queue = $1";
-        let ms: Option<i64> =
-            with_pool!(self, pool => sqlx::query_scalar(sql).bind(queue).fetch_one(pool).await)?;
+        let ms: Option<i64> = with_read_pool!(self, pool => sqlx::query_scalar(sql).bind(queue).fetch_one(pool).await)?;
         Ok(ms)
     }
 
@@ -33,7 +32,7 @@ impl Store {
     pub async fn dead_letter_stats(&self) -> Result<(i64, Option<i64>), StoreError> {
         let sql = "SELECT COUNT(*), MIN(dead_at_ms) FROM dead_letters";
         let stats: (i64, Option<i64>) =
-            with_pool!(self, pool => sqlx::query_as(sql).fetch_one(pool).await)?;
+            with_read_pool!(self, pool => sqlx::query_as(sql).fetch_one(pool).await)?;
         Ok(stats)
     }
 }
