@@ -9,6 +9,9 @@ pub enum BusError {
     Nacked(String),
     #[error("broker error: {0}")]
     Broker(String),
+    /// The embedded bus's group commit failed or stopped.
+    #[error("embedded queue: {0}")]
+    Embedded(String),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
 }

@@ -48,6 +48,12 @@ pub struct Batcher<K, T, R> {
     tx: mpsc::Sender<(K, T, Reply<R>)>,
 }
 
+impl<K, T, R> std::fmt::Debug for Batcher<K, T, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batcher").finish_non_exhaustive()
+    }
+}
+
 impl<K, T, R> Clone for Batcher<K, T, R> {
     fn clone(&self) -> Self {
         Self {

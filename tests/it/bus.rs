@@ -185,7 +185,35 @@ async fn a_long_running_delivery_keeps_its_lease(backend: Backend) {
     d.settle(Outcome::Done).await.unwrap();
 }
 
+/// Acks settled at the same moment share one delete: each still removes exactly its own row,
+/// and what was not acknowledged stays queued.
+async fn concurrent_acks_remove_exactly_their_rows(backend: Backend) {
+    let (bus, _db) = embedded_bus(backend).await;
+    let queue = QueueName::inbound();
+    let payloads: Vec<Bytes> = (0..300).map(|i| Bytes::from(format!("item-{i}"))).collect();
+    bus.publish(&queue, &payloads).await.unwrap();
+    let mut consumer = bus.consume(&queue, opts(300)).await.unwrap();
+    let mut deliveries = Vec::new();
+    for _ in 0..300 {
+        deliveries.push(next(&mut consumer).await);
+    }
+    let kept: Vec<_> = deliveries.split_off(250);
+    let settles: Vec<_> = deliveries
+        .into_iter()
+        .map(|d| tokio::spawn(d.settle(Outcome::Done)))
+        .collect();
+    for settle in settles {
+        assert_eq!(settle.await.unwrap().unwrap(), Settled::Acked);
+    }
+    assert_eq!(bus.depth(&queue).await.unwrap().messages, 50);
+    for d in kept {
+        d.settle(Outcome::Done).await.unwrap();
+    }
+    assert_eq!(bus.depth(&queue).await.unwrap().messages, 0);
+}
+
 crate::both_backends!(
+    concurrent_acks_remove_exactly_their_rows,
     published_items_arrive_in_order_and_acks_remove_them,
     prefetch_bounds_unacknowledged_work,
     a_retried_item_comes_back_with_the_next_attempt,

@@ -8,13 +8,40 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use super::now_ms;
 use crate::bus::{BusError, Outcome, QueueName, RetryDecision, RetryPolicy, Settled};
+use crate::pipeline::{BatchConfig, Batcher};
 use crate::store::Store;
+
+/// Acknowledgements deleted in one statement at most.
+const ACKS_PER_COMMIT: usize = 512;
+
+/// Group-commits acknowledgements: concurrent acks share one `DELETE`, so a busy pipeline
+/// pays one write per batch instead of one per item (they were a fifth of all statements).
+pub(crate) type AckCommits = Batcher<(), i64, ()>;
+
+/// Starts the group commit of `store`'s acknowledgements; needs a Tokio runtime.
+pub(crate) fn spawn_ack_commits(store: Store) -> AckCommits {
+    let config = BatchConfig {
+        size: ACKS_PER_COMMIT,
+        timeout: std::time::Duration::ZERO,
+        capacity: ACKS_PER_COMMIT * 8,
+    };
+    let (commits, _task) = Batcher::spawn(config, move |(), ids: Vec<i64>, _| {
+        let store = store.clone();
+        async move {
+            let n = ids.len();
+            store.delete_items(&ids).await.map_err(|e| e.to_string())?;
+            Ok(vec![(); n])
+        }
+    });
+    commits
+}
 
 /// Acknowledges one embedded delivery; holding it keeps one prefetch slot and the row's lease.
 #[derive(Debug)]
 pub struct EmbeddedAck {
     pub(crate) id: i64,
     pub(crate) store: Store,
+    pub(crate) acks: AckCommits,
     pub(crate) retry: RetryPolicy,
     pub(crate) in_flight: Arc<Mutex<HashSet<i64>>>,
     pub(crate) _permit: OwnedSemaphorePermit,
@@ -31,7 +58,10 @@ impl EmbeddedAck {
     ) -> Result<Settled, BusError> {
         let settled = match outcome {
             Outcome::Done => {
-                self.store.delete_item(self.id).await?;
+                self.acks
+                    .submit((), self.id)
+                    .await
+                    .map_err(|e| BusError::Embedded(e.to_string()))?;
                 Settled::Acked
             }
             Outcome::Retry { hint, reason } => match self.retry.decide(attempt, *hint) {

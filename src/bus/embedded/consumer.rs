@@ -8,7 +8,7 @@ use bytes::Bytes;
 use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::{EmbeddedAck, EmbeddedConfig, now_ms};
+use super::{AckCommits, EmbeddedAck, EmbeddedConfig, now_ms};
 use crate::bus::delivery::Acker;
 use crate::bus::{ConsumeOptions, Consumer, Delivery, QueueName};
 use crate::store::Store;
@@ -19,6 +19,7 @@ const LEASE_BATCH: usize = 256;
 /// Starts the leasing loop and the lease heartbeat for `queue`.
 pub(super) fn spawn(
     store: Store,
+    acks: AckCommits,
     config: EmbeddedConfig,
     queue: QueueName,
     options: ConsumeOptions,
@@ -83,6 +84,7 @@ pub(super) fn spawn(
                 let ack = EmbeddedAck {
                     id: item.id,
                     store: store.clone(),
+                    acks: acks.clone(),
                     retry: config.retry,
                     in_flight: in_flight.clone(),
                     _permit: permit,

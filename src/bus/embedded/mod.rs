@@ -9,7 +9,7 @@ mod ack;
 mod consumer;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -18,6 +18,7 @@ use tokio::sync::{Notify, broadcast};
 use super::{BusError, ConsumeOptions, Consumer, QueueDepth, QueueName, RetryPolicy};
 use crate::store::Store;
 
+use ack::AckCommits;
 pub use ack::EmbeddedAck;
 
 /// Knobs of the embedded bus.
@@ -54,6 +55,8 @@ struct Inner {
     wakers: Mutex<HashMap<String, Arc<Notify>>>,
     /// Events stay in-process when embedded: observers (the demo, tests) subscribe here.
     events: broadcast::Sender<(String, Bytes)>,
+    /// Started by the first consumer (it needs a runtime; a bus may be built without one).
+    acks: OnceLock<AckCommits>,
 }
 
 /// Milliseconds since the Unix epoch: the clock queue visibility is measured on.
@@ -71,6 +74,7 @@ impl EmbeddedBus {
                 config,
                 wakers: Mutex::new(HashMap::new()),
                 events,
+                acks: OnceLock::new(),
             }),
         }
     }
@@ -126,8 +130,14 @@ impl EmbeddedBus {
         queue: &QueueName,
         options: ConsumeOptions,
     ) -> Result<Consumer, BusError> {
+        let acks = self
+            .inner
+            .acks
+            .get_or_init(|| ack::spawn_ack_commits(self.inner.store.clone()))
+            .clone();
         Ok(consumer::spawn(
             self.inner.store.clone(),
+            acks,
             self.inner.config,
             queue.clone(),
             options,
