@@ -71,7 +71,9 @@ impl Generation {
 
     /// Waits until `n` units are free, no earlier than `opens_at`.
     async fn until_n_ready(&self, n: NonZeroU32) {
-        tokio::time::sleep_until(self.opens_at.into()).await;
+        if self.opens_at > Instant::now() {
+            tokio::time::sleep_until(self.opens_at.into()).await;
+        }
         let gcra = self.gcra.get_or_init(|| {
             let gcra = RateLimiter::direct(self.quota);
             // governor starts full; spend the burst so the first grant comes a period later.
