@@ -28,6 +28,29 @@ pub fn during(requests: &[RecordedRequest], body: &str, rate: f64, burst: f64) -
     Some(units as f64 / (burst.max(1.0) + rate * (last - first) / 1000.0))
 }
 
+/// Accepted units in each whole second from the first send carrying `body` (the last, partial
+/// second left out): where a shortfall of utilisation happened, at the start, in the middle or
+/// in the tail.
+pub fn per_second(requests: &[RecordedRequest], body: &str) -> Vec<u64> {
+    let mut times = requests
+        .iter()
+        .filter(|r| r.status == 201 && r.body.as_deref() == Some(body))
+        .map(|r| r.at_ms);
+    let Some(first) = times.next() else {
+        return Vec::new();
+    };
+    let (first, last) = times.fold((first, first), |(a, b), t| (a.min(t), b.max(t)));
+    let whole = ((last - first) / 1000.0).floor() as usize;
+    let mut seconds = vec![0; whole];
+    for r in requests.iter().filter(|r| r.status == 201) {
+        let second = ((r.at_ms - first) / 1000.0).floor();
+        if second >= 0.0 && (second as usize) < whole {
+            seconds[second as usize] += u64::from(r.segments);
+        }
+    }
+    seconds
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +97,17 @@ mod tests {
             None,
             "unlimited has no utilisation"
         );
+    }
+
+    #[test]
+    fn per_second_counts_whole_seconds_from_the_first_send() {
+        let mut log: Vec<RecordedRequest> = (0..25)
+            .map(|i| at(100.0 + f64::from(i) * 100.0, "B", 201))
+            .collect();
+        log.push(at(150.0, "reply", 201));
+        log.push(at(160.0, "B", 429));
+        // 100..1100: 10 sends + the reply; 1100..2100: 10; 2100..2500 is partial.
+        assert_eq!(per_second(&log, "B"), vec![11, 10]);
+        assert!(per_second(&log, "none").is_empty());
     }
 }

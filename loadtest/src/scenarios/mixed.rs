@@ -104,6 +104,8 @@ pub async fn run(args: MixedArgs) -> anyhow::Result<Report> {
     )
     .unwrap_or(0.0)
         * 100.0;
+    let seconds = crate::utilisation::per_second(&log, super::broadcast::BODY);
+    let slowest = seconds.iter().copied().min().unwrap_or(0);
     let sent = effects::by_recipient(log);
     let stopped = world.api.members("unsubscribed").await?;
     let mut applied: HashMap<String, DateTime<Utc>> = HashMap::new();
@@ -161,6 +163,11 @@ pub async fn run(args: MixedArgs) -> anyhow::Result<Report> {
         99.0,
     );
     report.figure(
+        "slowest whole second of the broadcast",
+        slowest as f64,
+        "sends",
+    );
+    report.figure(
         "max sends in any 1 s window",
         account.map_or(0, |a| a.max_units_1s) as f64,
         "",
@@ -205,6 +212,7 @@ pub async fn run(args: MixedArgs) -> anyhow::Result<Report> {
         "errors_by_kind": volley.errors,
         "effects": observed,
         "milestones": milestones,
+        "sends_per_second": seconds,
         "rss": rss,
         "simulator": sim,
     });
