@@ -4,7 +4,7 @@
 use chrono::Utc;
 
 use super::decode::{opt_sender_address, phone};
-use super::{Store, StoreError};
+use super::{BroadcastStatus, Store, StoreError};
 use crate::domain::{MessageStatus, PhoneNumber, SenderAddress};
 
 /// A message claimed for sending, with everything the carrier call needs.
@@ -32,6 +32,8 @@ pub enum SendCheck {
     Go,
     /// A broadcast member who opted out, or a welcome overtaken by a STOP: do not send.
     OptedOut,
+    /// Its broadcast was cancelled after the message was claimed: do not send.
+    Cancelled,
     /// Our claim ran out and another worker claimed the message (or it has a result already):
     /// leave it to them.
     NotOurs,
@@ -312,10 +314,12 @@ impl Store {
         }
         let ids: Vec<i64> = claims.iter().map(|(id, _)| *id).collect();
         let sql = format!(
-            "SELECT m.id, m.status, m.claimed_until_ms, m.broadcast_id, mem.status, i.keyword \
+            "SELECT m.id, m.status, m.claimed_until_ms, m.broadcast_id, mem.status, i.keyword, \
+             b.status \
              FROM messages m \
              LEFT JOIN members mem ON mem.id = m.member_id \
-             LEFT JOIN inbound_messages i ON i.id = m.reply_to_inbound_id WHERE m.id IN ({})",
+             LEFT JOIN inbound_messages i ON i.id = m.reply_to_inbound_id \
+             LEFT JOIN broadcasts b ON b.id = m.broadcast_id WHERE m.id IN ({})",
             id_list(&ids)
         );
         type Row = (
@@ -325,6 +329,7 @@ impl Store {
             Option<i64>,
             Option<String>,
             Option<String>,
+            Option<String>,
         );
         let rows: Vec<Row> = with_read_pool!(self, pool => sqlx::query_as(&sql).persistent(false).fetch_all(pool).await)?;
         let mut by_id: std::collections::HashMap<i64, Row> =
@@ -332,13 +337,16 @@ impl Store {
         claims
             .iter()
             .map(|(id, claimed_until_ms)| {
-                let Some((_, status, until, broadcast_id, member_status, keyword)) =
+                let Some((_, status, until, broadcast_id, member_status, keyword, broadcast)) =
                     by_id.remove(id)
                 else {
                     return Ok(SendCheck::NotOurs);
                 };
                 if status != "sending" || until != *claimed_until_ms {
                     return Ok(SendCheck::NotOurs);
+                }
+                if broadcast.as_deref() == Some(BroadcastStatus::Cancelled.as_str()) {
+                    return Ok(SendCheck::Cancelled);
                 }
                 let needs_subscription =
                     broadcast_id.is_some() || keyword.as_deref() == Some("opt_in");

@@ -74,7 +74,8 @@ pub const OUTBOX_FORWARDED_TOTAL: &str = "floodgate_outbox_forwarded_total";
 // --- Carriers --------------------------------------------------------------------------
 
 /// Send attempts by outcome. Labels: `carrier`, `outcome` (sent|failed|opted_out|retry|
-/// throttled: the carrier answered 429 or queue full|skipped_opted_out|held_at_departure: the
+/// throttled: the carrier answered 429 or queue full|skipped_opted_out|skipped_cancelled: its
+/// broadcast was cancelled after the claim|held_at_departure: the
 /// departure gate made a send wait (it looks again, spends no token)|capped: daily cap
 /// reached|sender_busy: the sender's queue at the carrier is full (Twilio 21611), that number
 /// pauses|parked: sender saturated, back later|claim_lost: the claim ran out while waiting and

@@ -335,24 +335,27 @@ impl DeliverStage {
                 return Ok(Admitted::SenderPaused { until });
             }
             let check = self.last_look(message).await?;
-            match check {
-                SendCheck::Go => {}
-                SendCheck::OptedOut => {
-                    self.count("skipped_opted_out");
-                    self.record(
-                        message.id,
-                        MessageStatus::Cancelled,
-                        None,
-                        Some("opted_out".into()),
-                    )
-                    .await?;
-                    return Ok(Admitted::Settled);
-                }
+            let skipped = match check {
+                SendCheck::Go => None,
+                SendCheck::OptedOut => Some(("skipped_opted_out", "opted_out")),
+                // A claimed message of a broadcast cancelled meanwhile: the cancel wins.
+                SendCheck::Cancelled => Some(("skipped_cancelled", "broadcast_cancelled")),
                 SendCheck::NotOurs => {
                     // Our claim ran out while we waited and another worker holds the message.
                     self.count("claim_lost");
                     return Ok(Admitted::Settled);
                 }
+            };
+            if let Some((outcome, reason)) = skipped {
+                self.count(outcome);
+                self.record(
+                    message.id,
+                    MessageStatus::Cancelled,
+                    None,
+                    Some(reason.into()),
+                )
+                .await?;
+                return Ok(Admitted::Settled);
             }
             match self.throttle.depart(units, from) {
                 Ok(grant) => return Ok(Admitted::Go(grant, slot)),

@@ -7,13 +7,14 @@ use crate::telemetry::metrics::{
 };
 
 /// Every outcome label of `floodgate_carrier_sends_total`.
-const OUTCOMES: [&str; 11] = [
+const OUTCOMES: [&str; 12] = [
     "sent",
     "failed",
     "opted_out",
     "retry",
     "throttled",
     "skipped_opted_out",
+    "skipped_cancelled",
     "held_at_departure",
     "capped",
     "sender_busy",
