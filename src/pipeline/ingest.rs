@@ -7,7 +7,8 @@
 //! Embedded, accepts are group-committed: concurrent webhooks for one queue wait together for
 //! one transaction instead of queueing one by one for SQLite's single writer. A lone webhook
 //! does not wait for company: a batch commits as soon as the previous one has, carrying
-//! whatever arrived meanwhile. On RabbitMQ each accept publishes at once: publishes on the
+//! whatever arrived meanwhile, and goes to the writer ahead of the stages' transactions
+//! (`store::at_the_edge`). On RabbitMQ each accept publishes at once: publishes on the
 //! shared confirm channel are pipelined already, and a broker that stops answering must cost
 //! each webhook one publish timeout, not one per batch queued ahead of it.
 
@@ -67,7 +68,8 @@ impl Ingest {
                     let bus = target.clone();
                     async move {
                         let n = payloads.len();
-                        bus.publish(&queue, &payloads)
+                        // A carrier waits for this commit: it goes before the stages' writes.
+                        crate::store::at_the_edge(bus.publish(&queue, &payloads))
                             .await
                             .map_err(|e| e.to_string())?;
                         Ok(vec![(); n])

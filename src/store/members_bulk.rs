@@ -76,6 +76,7 @@ impl Store {
         phones: &[&str],
         at: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
+        let _turn = self.write_turn().await;
         let inserted = match &self.pool {
             Pool::Sqlite(pool) => {
                 // E.164 text is `+` and digits, so quoting needs no escaping.

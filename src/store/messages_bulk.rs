@@ -63,6 +63,7 @@ impl Store {
         };
         let from = from.map(SenderAddress::as_str);
         let at = Utc::now();
+        let _turn = self.write_turn().await;
         let inserted = match &self.pool {
             Pool::Sqlite(pool) => {
                 let mut tx = pool.begin().await?;

@@ -29,13 +29,15 @@
 ///
 /// The body is type-checked against both drivers, so a query that one backend
 /// cannot bind fails to compile rather than at run time.
+/// On SQLite it first waits for a turn at the one writer (see `write_gate`).
 macro_rules! with_pool {
-    ($store:expr, $pool:ident => $body:expr) => {
+    ($store:expr, $pool:ident => $body:expr) => {{
+        let _turn = $store.write_turn().await;
         match &$store.pool {
             crate::store::pool::Pool::Sqlite($pool) => $body,
             crate::store::pool::Pool::Postgres($pool) => $body,
         }
-    };
+    }};
 }
 
 /// As [`with_pool!`], for a statement that only reads: on SQLite it runs on a read
@@ -75,6 +77,7 @@ mod queue_items;
 mod resend;
 mod senders;
 mod telemetry;
+mod write_gate;
 
 pub use api_keys::ApiKey;
 pub use broadcast_progress::StatusCounts;
@@ -98,3 +101,4 @@ pub use pool::{Backend, Store};
 pub use queue_items::QueueItem;
 pub use resend::ResendCandidate;
 pub use senders::{NewSender, SenderKind, SenderNumber, StoredSenderRate};
+pub use write_gate::at_the_edge;

@@ -1,6 +1,7 @@
 //! Connecting to either backend and running migrations.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -9,6 +10,7 @@ use sqlx::sqlite::{
 };
 
 use super::StoreError;
+use super::write_gate::{Turn, WriteGate};
 
 /// Which database engine a [`Store`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,13 +32,16 @@ pub(crate) enum Pool {
 /// has a single writer: several writing connections do not write in parallel, they take turns
 /// by sleeping in SQLite's busy handler (1, 2, 5 … 100 ms), about 1,400 sleeps a second under
 /// a saturating broadcast, which put replies at a p99 of 200–400 ms. One writer connection
-/// makes writes queue in order in the process instead; readers never wait for it (WAL).
+/// makes writes queue in the process instead (webhook accepts first, see `write_gate`); readers
+/// never wait for it (WAL).
 #[derive(Debug, Clone)]
 pub struct Store {
     /// Every write, and reads that must see the transaction they are in.
     pub(crate) pool: Pool,
     /// Reads only: SQLite's read-only connections, the same pool on PostgreSQL.
     pub(crate) read_pool: Pool,
+    /// SQLite's queue for the one writer connection, accepts first; `None` on PostgreSQL.
+    pub(crate) writes: Option<Arc<WriteGate>>,
 }
 
 /// Read connections to one SQLite file; their writes would fail (opened read-only).
@@ -70,6 +75,7 @@ impl Store {
             Ok(Self {
                 pool: Pool::Sqlite(writer),
                 read_pool: Pool::Sqlite(readers),
+                writes: Some(Arc::default()),
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)?;
@@ -84,9 +90,18 @@ impl Store {
             Ok(Self {
                 pool: Pool::Postgres(pool.clone()),
                 read_pool: Pool::Postgres(pool),
+                writes: None,
             })
         } else {
             Err(StoreError::UnsupportedUrl(url.to_owned()))
+        }
+    }
+
+    /// Waits for this store's turn at the writer (SQLite); holds it until dropped.
+    pub(crate) async fn write_turn(&self) -> Option<Turn> {
+        match &self.writes {
+            Some(gate) => Some(gate.turn().await),
+            None => None,
         }
     }
 

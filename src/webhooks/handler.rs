@@ -93,7 +93,8 @@ async fn handle(
         WebhookEvent::Inbound(sms) => {
             match state.numbers.community_of(&sms.to).await {
                 Ok(Some(community)) if opt_out::is_opt_out(&sms) => {
-                    opt_out::apply(&state, community, &carrier, &sms, now).await;
+                    let stop = opt_out::apply(&state, community, &carrier, &sms, now);
+                    crate::store::at_the_edge(stop).await;
                 }
                 Ok(Some(_)) => {}
                 Ok(None) => {
