@@ -57,9 +57,12 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true);
+            // No ping before every acquire (sqlx's default): a local file does not drop the
+            // line, and on the one writer each ping was another round trip to its thread.
             let writer = SqlitePoolOptions::new()
                 .max_connections(1)
                 .acquire_timeout(Duration::from_secs(30))
+                .test_before_acquire(false)
                 .connect_with(options.clone())
                 .await?;
             // An in-memory database exists once per pool: there it is read where it is written.
@@ -69,6 +72,7 @@ impl Store {
                 SqlitePoolOptions::new()
                     .max_connections(SQLITE_READERS)
                     .acquire_timeout(Duration::from_secs(10))
+                    .test_before_acquire(false)
                     .connect_with(options.create_if_missing(false).read_only(true))
                     .await?
             };
