@@ -33,6 +33,8 @@ pub struct StageConfig {
     pub consume: ConsumeOptions,
     /// Processors working at once (≤ prefetch, or the extra prefetch is idle).
     pub concurrency: usize,
+    /// A member waits on this stage's work: its writes go ahead of bulk work (SQLite's writer).
+    pub transactional: bool,
 }
 
 /// Runs a stage until `shutdown`, then stops pulling and lets in-flight work finish and settle.
@@ -42,7 +44,8 @@ pub fn spawn_stage<P: Processor>(
     processor: Arc<P>,
     shutdown: CancellationToken,
 ) -> JoinHandle<()> {
-    tokio::spawn(async move {
+    let transactional = config.transactional;
+    let stage = async move {
         let stage = processor.stage();
         let mut backoff = Duration::from_millis(100);
         let mut consumer = loop {
@@ -71,7 +74,7 @@ pub fn spawn_stage<P: Processor>(
             };
             metrics::counter!(STAGE_RECEIVED_TOTAL, "stage" => stage).increment(1);
             let processor = processor.clone();
-            workers.spawn(async move {
+            workers.spawn(crate::store::inherit(async move {
                 let gauge = metrics::gauge!(STAGE_IN_FLIGHT, "stage" => stage);
                 gauge.increment(1.0);
                 let started = Instant::now();
@@ -79,12 +82,17 @@ pub fn spawn_stage<P: Processor>(
                 acknowledger::settle(stage, delivery, outcome, started).await;
                 gauge.decrement(1.0);
                 drop(slot);
-            });
+            }));
             while workers.try_join_next().is_some() {}
         }
         // Drain in Broadway's order: stop taking work, then let every processor finish and ack.
         consumer.cancel();
         while workers.join_next().await.is_some() {}
         tracing::info!(stage, "stage drained");
-    })
+    };
+    if transactional {
+        tokio::spawn(crate::store::transactional(stage))
+    } else {
+        tokio::spawn(stage)
+    }
 }

@@ -43,8 +43,14 @@ impl Pipeline {
         let shutdown = CancellationToken::new();
         let mut stages = Vec::new();
         let mut batchers = Vec::new();
-        let stage = |queue: QueueName, prefetch: u16, concurrency: usize, single_active: bool| {
+        // `transactional`: a member waits for this stage's work (keywords and their replies).
+        let stage = |queue: QueueName,
+                     prefetch: u16,
+                     concurrency: usize,
+                     single_active: bool,
+                     transactional: bool| {
             StageConfig {
+                transactional,
                 queue,
                 consume: ConsumeOptions {
                     prefetch: prefetch.max(concurrency as u16),
@@ -63,6 +69,7 @@ impl Pipeline {
             config.inbound_prefetch,
             config.inbound_concurrency,
             false,
+            true,
         );
         stages.push(spawn_stage(bus.clone(), cfg, inbound, shutdown.clone()));
 
@@ -76,6 +83,7 @@ impl Pipeline {
             QueueName::fanout(),
             config.fanout_concurrency as u16,
             config.fanout_concurrency,
+            false,
             false,
         );
         stages.push(spawn_stage(bus.clone(), cfg, fanout, shutdown.clone()));
@@ -107,6 +115,7 @@ impl Pipeline {
             QueueName::receipts(),
             config.receipts_prefetch,
             config.receipts_concurrency,
+            false,
             false,
         );
         stages.push(spawn_stage(bus.clone(), cfg, receipts, shutdown.clone()));
@@ -191,6 +200,7 @@ impl Pipeline {
                             prefetch,
                             concurrency,
                             true,
+                            lane == Lane::Transactional,
                         );
                         (cfg, deliver)
                     })

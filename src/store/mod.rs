@@ -101,4 +101,5 @@ pub use pool::{Backend, Store};
 pub use queue_items::QueueItem;
 pub use resend::ResendCandidate;
 pub use senders::{NewSender, SenderKind, SenderNumber, StoredSenderRate};
-pub use write_gate::at_the_edge;
+pub(crate) use write_gate::inherit;
+pub use write_gate::{at_the_edge, transactional};

@@ -1,13 +1,19 @@
-//! Turns at SQLite's one writer connection, webhook accepts first.
+//! Turns at SQLite's one writer connection: webhook accepts first, then a member's own work.
 //!
 //! SQLite writes through one connection (see [`super::Store`]), and sqlx hands that connection
 //! out first come, first served. During a spike the inbound stage keeps a dozen keyword
 //! transactions waiting for it, so a webhook's group commit queued behind all of them: accept
 //! p50 was ~20 ms, and with 64 concurrent senders that capped accepts near 3,000/s. Here the
 //! edge (accepts, and the STOP applied before the 2xx) goes before every other writer that is
-//! waiting, so it waits for at most the one transaction already running. Other writers keep
-//! their order among themselves, and get the connection whenever no accept is waiting; since
-//! the accepts of a spike are group-committed, one batch at a time, they never take every turn.
+//! waiting, so it waits for at most the one transaction already running; since the accepts of
+//! a spike are group-committed, one batch at a time, they never take every turn.
+//!
+//! Next come writes for a member who is waiting on us (the inbound stage and the transactional
+//! delivery lane, see [`transactional`]): a broadcast that keeps the writer busy would
+//! otherwise put a JOIN's welcome seconds behind its queue. They go first for up to
+//! [`TRANSACTIONAL_RUN`] turns in a row while bulk writers wait, then one bulk writer goes, so a
+//! flood of keywords slows a broadcast down without stopping it (or its leases' heartbeats).
+//! Within each tier, waiters keep their arrival order.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -15,14 +21,41 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
+/// Turns the transactional tier may take in a row while bulk writers wait.
+const TRANSACTIONAL_RUN: u32 = 4;
+
+/// Whose work a write is, which decides its place in the queue for the writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tier {
+    /// A carrier's webhook is waiting for the answer.
+    Edge,
+    /// A member is waiting: keywords and their replies.
+    Transactional,
+    /// Nobody is waiting on this write in particular: broadcasts, receipts, upkeep.
+    Bulk,
+}
+
 tokio::task_local! {
-    /// Set for work a carrier's webhook is waiting on.
-    static AT_THE_EDGE: ();
+    static TIER: Tier;
+}
+
+fn current_tier() -> Tier {
+    TIER.try_with(|tier| *tier).unwrap_or(Tier::Bulk)
 }
 
 /// Runs `work` with its writes ahead of the pipeline's (on SQLite; PostgreSQL has no gate).
 pub async fn at_the_edge<F: Future>(work: F) -> F::Output {
-    AT_THE_EDGE.scope((), work).await
+    TIER.scope(Tier::Edge, work).await
+}
+
+/// Runs `work` with its writes ahead of bulk work but after the edge's (SQLite only).
+pub async fn transactional<F: Future>(work: F) -> F::Output {
+    TIER.scope(Tier::Transactional, work).await
+}
+
+/// Carries the caller's tier into `work`, for a task spawned on the caller's behalf.
+pub(crate) fn inherit<F: Future>(work: F) -> impl Future<Output = F::Output> {
+    TIER.scope(current_tier(), work)
 }
 
 /// Who holds the writer and who waits for it.
@@ -35,7 +68,27 @@ pub(crate) struct WriteGate {
 struct Waiting {
     busy: bool,
     edge: VecDeque<oneshot::Sender<Turn>>,
-    rest: VecDeque<oneshot::Sender<Turn>>,
+    transactional: VecDeque<oneshot::Sender<Turn>>,
+    bulk: VecDeque<oneshot::Sender<Turn>>,
+    /// Transactional turns given since a bulk writer last had one (while bulk ones waited).
+    run: u32,
+}
+
+impl Waiting {
+    /// The next waiter: the edge's, else a transactional one unless its run is spent, else bulk.
+    fn next(&mut self) -> Option<oneshot::Sender<Turn>> {
+        if let Some(next) = self.edge.pop_front() {
+            return Some(next);
+        }
+        let bulk_waits = !self.bulk.is_empty();
+        let run_spent = bulk_waits && self.run >= TRANSACTIONAL_RUN;
+        if !self.transactional.is_empty() && !run_spent {
+            self.run = if bulk_waits { self.run + 1 } else { 0 };
+            return self.transactional.pop_front();
+        }
+        self.run = 0;
+        self.bulk.pop_front()
+    }
 }
 
 /// The right to use the writer; dropping it hands the writer to the next in line.
@@ -47,9 +100,9 @@ pub(crate) struct Turn {
 }
 
 impl WriteGate {
-    /// Waits for the writer: the edge's waiters before everyone else's, each in arrival order.
+    /// Waits for the writer: by tier (edge, transactional, bulk), each tier in arrival order.
     pub(crate) async fn turn(self: &Arc<Self>) -> Turn {
-        let edge = AT_THE_EDGE.try_with(|()| ()).is_ok();
+        let tier = current_tier();
         let waiting = {
             let mut state = self.state.lock().expect("write gate poisoned");
             if !state.busy {
@@ -60,10 +113,10 @@ impl WriteGate {
                 };
             }
             let (tx, rx) = oneshot::channel();
-            if edge {
-                state.edge.push_back(tx);
-            } else {
-                state.rest.push_back(tx);
+            match tier {
+                Tier::Edge => state.edge.push_back(tx),
+                Tier::Transactional => state.transactional.push_back(tx),
+                Tier::Bulk => state.bulk.push_back(tx),
             }
             rx
         };
@@ -76,7 +129,7 @@ impl WriteGate {
         loop {
             let next = {
                 let mut state = self.state.lock().expect("write gate poisoned");
-                match state.edge.pop_front().or_else(|| state.rest.pop_front()) {
+                match state.next() {
                     Some(next) => next,
                     None => {
                         state.busy = false;
@@ -115,33 +168,75 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
-    #[tokio::test]
-    async fn the_edge_goes_before_writers_that_came_earlier() {
-        let gate = Arc::new(WriteGate::default());
-        let first = gate.turn().await;
+    /// Queues one waiter per `(name, tier)` in that order while `first` holds the writer,
+    /// then frees it and returns the order in which they wrote.
+    async fn order_of(
+        gate: Arc<WriteGate>,
+        first: Turn,
+        waiters: &[(&'static str, Tier)],
+    ) -> Vec<&'static str> {
         let order = Arc::new(Mutex::new(Vec::new()));
-        let mut waiters = Vec::new();
-        for (name, edge) in [("stage-1", false), ("stage-2", false), ("edge", true)] {
+        let mut tasks = Vec::new();
+        for &(name, tier) in waiters {
             let (gate, order) = (Arc::clone(&gate), Arc::clone(&order));
-            waiters.push(tokio::spawn(async move {
-                let take = async {
-                    let _turn = gate.turn().await;
-                    order.lock().unwrap().push(name);
-                    settle().await;
-                };
-                if edge {
-                    at_the_edge(take).await
-                } else {
-                    take.await
-                }
-            }));
+            tasks.push(tokio::spawn(TIER.scope(tier, async move {
+                let _turn = gate.turn().await;
+                order.lock().unwrap().push(name);
+                settle().await;
+            })));
             settle().await;
         }
         drop(first);
-        for w in waiters {
-            w.await.unwrap();
+        for t in tasks {
+            t.await.unwrap();
         }
-        assert_eq!(*order.lock().unwrap(), ["edge", "stage-1", "stage-2"]);
+        Arc::try_unwrap(order).unwrap().into_inner().unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_edge_goes_first_then_transactional_work_then_the_rest() {
+        let gate = Arc::new(WriteGate::default());
+        let first = gate.turn().await;
+        let order = order_of(
+            Arc::clone(&gate),
+            first,
+            &[
+                ("bulk-1", Tier::Bulk),
+                ("reply", Tier::Transactional),
+                ("bulk-2", Tier::Bulk),
+                ("edge", Tier::Edge),
+            ],
+        )
+        .await;
+        assert_eq!(order, ["edge", "reply", "bulk-1", "bulk-2"]);
+    }
+
+    #[tokio::test]
+    async fn a_run_of_transactional_turns_lets_a_waiting_bulk_writer_through() {
+        let gate = Arc::new(WriteGate::default());
+        let first = gate.turn().await;
+        let mut waiters = vec![("bulk", Tier::Bulk)];
+        let names = ["t1", "t2", "t3", "t4", "t5", "t6"];
+        waiters.extend(names.iter().map(|&n| (n, Tier::Transactional)));
+        let order = order_of(Arc::clone(&gate), first, &waiters).await;
+        assert_eq!(order, ["t1", "t2", "t3", "t4", "bulk", "t5", "t6"]);
+    }
+
+    #[tokio::test]
+    async fn at_the_edge_and_transactional_set_the_tier_and_inherit_keeps_it() {
+        assert_eq!(current_tier(), Tier::Bulk);
+        assert_eq!(at_the_edge(async { current_tier() }).await, Tier::Edge);
+        let inherited = transactional(async {
+            tokio::spawn(inherit(async { current_tier() }))
+                .await
+                .unwrap()
+        })
+        .await;
+        assert_eq!(inherited, Tier::Transactional);
+        assert_eq!(
+            tokio::spawn(async { current_tier() }).await.unwrap(),
+            Tier::Bulk
+        );
     }
 
     #[tokio::test]

@@ -31,14 +31,15 @@ pub(super) fn spawn(
     let permits = Arc::new(Semaphore::new(prefetch));
     let in_flight = Arc::new(Mutex::new(HashSet::new()));
 
-    tokio::spawn(heartbeat(
+    // Both tasks write for the stage that consumes, so they keep its place at SQLite's writer.
+    tokio::spawn(crate::store::inherit(heartbeat(
         store.clone(),
         config,
         in_flight.clone(),
         cancel.clone(),
-    ));
+    )));
     let loop_cancel = cancel.clone();
-    tokio::spawn(async move {
+    tokio::spawn(crate::store::inherit(async move {
         let mut idle = Duration::from_millis(1);
         loop {
             let first = tokio::select! {
@@ -100,7 +101,7 @@ pub(super) fn spawn(
                 }
             }
         }
-    });
+    }));
     Consumer { rx, cancel }
 }
 
